@@ -1,0 +1,20 @@
+//! Plaza's domain: the types every other crate speaks (orgs, teams, users, roles, tokens, apps,
+//! audit records), the rules that govern them (who may do what, how the audit chain is hashed),
+//! and the ports (repository traits, [`Clock`]) that adapters implement.
+//!
+//! This crate depends on no web framework, no database driver and no wasm runtime; adapters live
+//! in `plaza-store` and `plaza-server`.
+
+pub mod access;
+pub mod apps;
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod ports;
+pub mod service;
+pub mod token;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{CoreError, StoreError};

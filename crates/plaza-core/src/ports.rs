@@ -1,0 +1,150 @@
+//! Ports: the repository traits that store adapters implement (SQLite and PostgreSQL in
+//! `plaza-store`). Every method that changes state takes the [`AuditEntry`] describing the change,
+//! and the adapter writes both in one transaction: a change is never stored without its audit
+//! record, nor the record without the change.
+
+use crate::apps::AppVersion;
+use crate::audit::{AuditEntry, AuditFilter, AuditRecord, ChainHead};
+use crate::error::StoreError;
+use crate::identity::{Org, RoleSet, Team, User};
+use crate::ids::{OrgId, TeamId, TokenId, UserId};
+use crate::token::{ApiToken, TokenHash};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// Result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Organisations.
+#[async_trait]
+pub trait OrgRepo: Send + Sync {
+    /// Creates an org; `Conflict` when the slug is taken.
+    async fn create_org(&self, org: &Org, audit: &AuditEntry) -> StoreResult<()>;
+    /// Creates an org, its first admin and the admin's token, all or nothing.
+    async fn create_org_with_admin(
+        &self,
+        org: &Org,
+        admin: &User,
+        token: &ApiToken,
+        audit: &[AuditEntry],
+    ) -> StoreResult<()>;
+    /// The org with this id; `NotFound` otherwise.
+    async fn get_org(&self, id: &OrgId) -> StoreResult<Org>;
+    /// The org with this slug, if any.
+    async fn find_org_by_slug(&self, slug: &str) -> StoreResult<Option<Org>>;
+    /// All orgs, by slug.
+    async fn list_orgs(&self) -> StoreResult<Vec<Org>>;
+}
+
+/// Teams and their members.
+#[async_trait]
+pub trait TeamRepo: Send + Sync {
+    /// Creates a team; `Conflict` when the org already has that slug, `NotFound` for no org.
+    async fn create_team(&self, team: &Team, audit: &AuditEntry) -> StoreResult<()>;
+    /// The team of `org` with this slug; `NotFound` otherwise.
+    async fn get_team_by_slug(&self, org: &OrgId, slug: &str) -> StoreResult<Team>;
+    /// The org's teams, by slug.
+    async fn list_teams(&self, org: &OrgId) -> StoreResult<Vec<Team>>;
+    /// Adds a member; `Conflict` when already a member.
+    async fn add_team_member(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Removes a member; `NotFound` when not a member.
+    async fn remove_team_member(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// The team's members, by handle.
+    async fn list_team_members(&self, team: &TeamId) -> StoreResult<Vec<User>>;
+    /// The teams a user belongs to, by slug.
+    async fn teams_of_user(&self, user: &UserId) -> StoreResult<Vec<Team>>;
+}
+
+/// Users and their roles.
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    /// Creates a user; `Conflict` when the handle (or external subject) is taken in the org.
+    async fn create_user(&self, user: &User, audit: &AuditEntry) -> StoreResult<()>;
+    /// The user with this id; `NotFound` otherwise.
+    async fn get_user(&self, id: &UserId) -> StoreResult<User>;
+    /// The user of `org` with this handle, if any.
+    async fn find_user_by_handle(&self, org: &OrgId, handle: &str) -> StoreResult<Option<User>>;
+    /// The user of `org` signed in by the identity provider as `subject`, if any.
+    async fn find_user_by_external_subject(
+        &self,
+        org: &OrgId,
+        subject: &str,
+    ) -> StoreResult<Option<User>>;
+    /// The org's users, by handle.
+    async fn list_users(&self, org: &OrgId) -> StoreResult<Vec<User>>;
+    /// Replaces a user's roles.
+    async fn set_user_roles(
+        &self,
+        user: &UserId,
+        roles: &RoleSet,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+}
+
+/// API tokens.
+#[async_trait]
+pub trait TokenRepo: Send + Sync {
+    /// Stores a new token (its hash only).
+    async fn create_token(&self, token: &ApiToken, audit: &AuditEntry) -> StoreResult<()>;
+    /// The token whose secret hashes to `hash`, if any.
+    async fn find_token_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<ApiToken>>;
+    /// The token with this id; `NotFound` otherwise.
+    async fn get_token(&self, id: &TokenId) -> StoreResult<ApiToken>;
+    /// A user's tokens, newest first.
+    async fn list_tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>>;
+    /// Marks a token revoked at `at`; `NotFound` for no such token, `Conflict` when already
+    /// revoked.
+    async fn revoke_token(
+        &self,
+        id: &TokenId,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+}
+
+/// Registered app versions.
+#[async_trait]
+pub trait AppRepo: Send + Sync {
+    /// Registers a version; `Conflict` when the org already has this app id and version, or when
+    /// another org owns the app id.
+    async fn create_app_version(&self, app: &AppVersion, audit: &AuditEntry) -> StoreResult<()>;
+    /// One version; `NotFound` otherwise.
+    async fn get_app_version(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+        version: &str,
+    ) -> StoreResult<AppVersion>;
+    /// The org's app versions, by app id then registration order.
+    async fn list_app_versions(&self, org: &OrgId) -> StoreResult<Vec<AppVersion>>;
+}
+
+/// The audit log.
+#[async_trait]
+pub trait AuditRepo: Send + Sync {
+    /// Appends a record that goes with no other change (e.g. a refused request).
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<AuditRecord>;
+    /// Records matching the filter, by sequence number.
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+    /// Every record in stored order, and the head, for verification.
+    async fn read_chain(&self) -> StoreResult<(Vec<AuditRecord>, ChainHead)>;
+}
+
+/// Everything a Plaza server needs from its store.
+#[async_trait]
+pub trait Store: OrgRepo + TeamRepo + UserRepo + TokenRepo + AppRepo + AuditRepo {
+    /// Checks the backend answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// The backend's name, e.g. `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}

@@ -1,0 +1,34 @@
+//! Domain services: the operations the HTTP edge and the CLI call. Each takes the acting
+//! [`Principal`](crate::access::Principal) (or names the system actor), checks the domain's rules,
+//! and calls the store with the audit entry for the change.
+
+mod apps;
+mod audit;
+mod identity;
+mod tokens;
+
+pub use identity::{Bootstrap, OidcIdentity};
+pub use tokens::NewToken;
+
+use crate::clock::Clock;
+use crate::ports::Store;
+use std::sync::Arc;
+
+/// The services, sharing one store and one clock.
+#[derive(Clone)]
+pub struct Services {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    /// Services over `store`, telling time by `clock`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// The underlying store (for health checks).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
