@@ -1,0 +1,34 @@
+//! The repository ports implemented on [`SqlStore`](crate::SqlStore), one module per trait,
+//! and the small query helpers they share.
+//!
+//! Every mutating method runs in one write transaction that first appends its audit record(s)
+//! (which serialises writers, see `chain::append`), then checks the rules a caller can break
+//! (so the answer is a precise `Conflict`/`NotFound`, and no failed statement poisons a
+//! PostgreSQL transaction), then writes.
+
+mod apps;
+mod audit;
+mod orgs;
+mod teams;
+mod tokens;
+mod users;
+
+use crate::db::backend_err;
+use crate::store::Tx;
+use plaza_core::ports::StoreResult;
+
+pub use audit::MAX_AUDIT_PAGE;
+pub(crate) use users::user_from_row;
+
+/// Whether `sql` (a `SELECT 1 ...` with text parameters `$1`, `$2`, ...) finds a row.
+pub(crate) async fn exists(tx: &mut Tx, sql: &str, args: &[&str]) -> StoreResult<bool> {
+    let mut query = sqlx::query(sql);
+    for arg in args {
+        query = query.bind(arg.to_string());
+    }
+    Ok(query
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend_err)?
+        .is_some())
+}

@@ -1,0 +1,65 @@
+//! The store conformance suite: every case is written once, as an async fn over a fresh
+//! [`harness::TestDb`], and runs as `sqlite::<case>` on a temporary SQLite file and as
+//! `postgres::<case>` in a fresh schema of the PostgreSQL at `PLAZA_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`). An unreachable PostgreSQL fails the
+//! PostgreSQL cases; `PLAZA_SKIP_POSTGRES=1` skips them with a warning.
+
+#[path = "conformance/apps.rs"]
+mod apps;
+#[path = "conformance/audit.rs"]
+mod audit;
+#[path = "conformance/backend_specific.rs"]
+mod backend_specific;
+#[path = "conformance/fixtures.rs"]
+mod fixtures;
+#[path = "conformance/harness.rs"]
+#[macro_use]
+mod harness;
+#[path = "conformance/orgs.rs"]
+mod orgs;
+#[path = "conformance/setup.rs"]
+mod setup;
+#[path = "conformance/teams.rs"]
+mod teams;
+#[path = "conformance/tokens.rs"]
+mod tokens;
+#[path = "conformance/users.rs"]
+mod users;
+
+conformance! {
+    orgs::orgs_are_created_read_and_listed_by_slug,
+    orgs::an_unknown_org_is_not_found,
+    orgs::a_duplicate_org_slug_conflicts,
+    orgs::create_org_with_admin_writes_all_and_three_records,
+    orgs::create_org_with_admin_with_a_clashing_user_leaves_nothing,
+    orgs::create_org_with_admin_with_a_taken_slug_leaves_nothing,
+    teams::teams_are_created_read_and_listed_by_slug,
+    teams::a_duplicate_team_slug_conflicts,
+    teams::a_team_of_an_unknown_org_is_not_found,
+    teams::an_unknown_team_slug_is_not_found,
+    teams::members_are_added_listed_and_removed,
+    teams::membership_rules_are_enforced,
+    users::users_are_created_found_and_listed_by_handle,
+    users::an_unknown_user_is_not_found,
+    users::user_conflicts_and_missing_orgs_are_reported,
+    users::role_sets_round_trip,
+    users::set_user_roles_replaces_the_set,
+    tokens::tokens_are_found_by_hash_and_listed_newest_first,
+    tokens::a_token_is_revoked_once,
+    tokens::token_rules_are_enforced,
+    apps::app_versions_round_trip_and_list_in_registration_order,
+    apps::app_version_conflicts_and_missing_things_are_reported,
+    audit::appended_records_are_chained_from_genesis,
+    audit::list_audit_honours_every_filter,
+    audit::the_chain_verifies_after_mixed_operations,
+    audit::a_failed_change_leaves_no_record_and_no_head_change,
+    audit::concurrent_writers_keep_the_chain_intact,
+    audit::an_edited_record_breaks_the_chain_there,
+    audit::a_deleted_middle_record_breaks_the_chain,
+    audit::swapped_records_break_the_chain,
+    audit::a_deleted_last_record_is_caught_by_the_head,
+    audit::timestamps_round_trip_at_millisecond_precision,
+    setup::migrations_are_idempotent_on_reconnect,
+    setup::a_database_from_a_newer_plaza_is_refused,
+    setup::the_store_answers_ping_and_names_its_backend,
+}
