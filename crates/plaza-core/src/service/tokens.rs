@@ -40,11 +40,13 @@ impl Services {
     }
 
     /// Issues a token for the caller, valid for `days` (default 90, at most [`MAX_TOKEN_DAYS`]).
+    /// `secret` fixes the secret (an operator's `PLAZA_DEMO_TOKEN`); otherwise one is generated.
     pub async fn issue_token(
         &self,
         actor: &Principal,
         name: &str,
         days: Option<i64>,
+        secret: Option<TokenSecret>,
     ) -> Result<NewToken, CoreError> {
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
@@ -59,7 +61,7 @@ impl Services {
             )));
         }
         let now = self.clock.now();
-        let secret = TokenSecret::generate();
+        let secret = secret.unwrap_or_else(TokenSecret::generate);
         let token = ApiToken {
             id: TokenId::generate(),
             user_id: actor.user.id.clone(),

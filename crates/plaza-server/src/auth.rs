@@ -1,0 +1,119 @@
+//! Authentication and the per-route authorization guard.
+//!
+//! Every route declares an [`Access`] rule (see `routes`). The guard resolves the caller from
+//! `Authorization: Bearer …` (a Plaza API token, or an OIDC JWT when SSO is configured), resolves
+//! the org the path names, asks `plaza_core::access::decide`, and hands the handler the
+//! [`Principal`] and the [`Org`] as request extensions.
+
+use crate::oidc::{looks_like_jwt, OidcError};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::{RawPathParams, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use plaza_core::access::{decide, Access, AuthMethod, Decision, Principal};
+use plaza_core::identity::Org;
+use plaza_core::token::TOKEN_PREFIX;
+
+/// Resolves the caller, if the request carries credentials. Bad credentials are an error, never
+/// silently anonymous.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthenticated("the Authorization header is not valid text"))?;
+    let Some(token) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    else {
+        return Err(ApiError::unauthenticated(
+            "use `Authorization: Bearer <token>` with a Plaza API token or an SSO token",
+        ));
+    };
+    let token = token.trim();
+    if token.starts_with(TOKEN_PREFIX) {
+        return Ok(Some(state.services.authenticate_token(token).await?));
+    }
+    if looks_like_jwt(token) {
+        let Some(oidc) = &state.oidc else {
+            return Err(ApiError::unauthenticated(
+                "this server has no single sign-on configured; use a Plaza API token",
+            ));
+        };
+        let identity = oidc.verify(token).await.map_err(|e| match e {
+            OidcError::Rejected(msg) => ApiError::unauthenticated(msg),
+            other => ApiError::unavailable(format!("single sign-on is unavailable: {other}")),
+        })?;
+        let org = state.services.org_by_slug(oidc.org_slug()).await?;
+        let user = state.services.resolve_oidc_user(&org, &identity).await?;
+        let principal = state
+            .services
+            .principal_for(
+                user,
+                AuthMethod::Oidc {
+                    issuer: identity.issuer,
+                },
+            )
+            .await?;
+        return Ok(Some(principal));
+    }
+    Err(ApiError::unauthenticated(
+        "the bearer token is neither a Plaza API token nor a JWT",
+    ))
+}
+
+/// The guard a route with rule `access` runs before its handler.
+pub async fn guard(
+    State((state, access)): State<(AppState, Access)>,
+    params: RawPathParams,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    match authorize(&state, access, &params, req.headers()).await {
+        Ok(Some((principal, org))) => {
+            req.extensions_mut().insert(principal);
+            req.extensions_mut().insert(org);
+            next.run(req).await
+        }
+        Ok(None) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn authorize(
+    state: &AppState,
+    access: Access,
+    params: &RawPathParams,
+    headers: &HeaderMap,
+) -> Result<Option<(Principal, Org)>, ApiError> {
+    if access == Access::Public {
+        return Ok(None);
+    }
+    let principal = authenticate(state, headers).await?;
+    let path_org = match params.iter().find(|(k, _)| *k == "org") {
+        Some((_, slug)) => Some(state.services.org_by_slug(slug).await?),
+        None => None,
+    };
+    match decide(access, principal.as_ref(), path_org.as_ref().map(|o| &o.id)) {
+        Decision::Allow => {}
+        Decision::Unauthenticated => {
+            return Err(ApiError::unauthenticated(
+                "this needs a token: send `Authorization: Bearer <token>` (see `plaza login`)",
+            ))
+        }
+        Decision::Forbidden(why) => return Err(ApiError::forbidden(why)),
+    }
+    let principal = principal.ok_or_else(|| ApiError::unauthenticated("no credentials"))?;
+    let org = match path_org {
+        Some(org) => org,
+        None => state.services.store().get_org(principal.org_id()).await?,
+    };
+    Ok(Some((principal, org)))
+}

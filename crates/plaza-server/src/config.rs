@@ -1,0 +1,34 @@
+//! The server's settings, as read from the `[server]` table of `plaza.toml` (and `PLAZA_*`
+//! variables, which the binary folds in). Every field has a default that works on a laptop.
+
+use crate::oidc::OidcConfig;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+
+/// Settings of the HTTP server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes (default 4 MiB).
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered 503, in seconds (default 30).
+    pub request_timeout_secs: u64,
+    /// Seconds to let in-flight requests finish on shutdown (default 10).
+    pub shutdown_grace_secs: u64,
+    /// Enterprise single sign-on with OIDC bearer tokens; off when absent.
+    pub oidc: Option<OidcConfig>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit_bytes: 4 * 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 10,
+            oidc: None,
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The middleware stack around every route: request ids (generated or propagated from
+//! `x-request-id`), a tracing span per request, Prometheus metrics by matched route, a
+//! per-request timeout answered as problem+json, the body limit, and a panic catcher that answers
+//! 500 problem+json instead of dropping the connection.
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::HeaderName;
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::time::{Duration, Instant};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+/// The request id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps `router` in the stack (outermost first: request id, trace, panic catcher, timeout).
+pub fn wrap(router: Router, state: AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    router
+        .route_layer(from_fn_with_state(state.clone(), record_metrics))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(from_fn_with_state(state, timeout))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("a handler panicked").into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req
+                    .extensions()
+                    .get::<RequestId>()
+                    .and_then(|id| id.header_value().to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .observe(&method, &route, resp.status().as_u16(), started.elapsed());
+    resp
+}
+
+async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = Duration::from_secs(state.config.request_timeout_secs);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::timeout().into_response(),
+    }
+}

@@ -1,0 +1,84 @@
+//! Registering app versions from manifests, and reading them.
+
+use super::manifests::ManifestBody;
+use crate::api::AppVersionView;
+use crate::problem::{ApiError, Problem, ProblemItem};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use plaza_core::access::Principal;
+use plaza_core::identity::Org;
+
+/// The org's app versions.
+#[utoipa::path(get, path = "/api/orgs/{org}/apps", tag = "apps", security(("bearer" = [])), params(("org" = String, Path)), responses((status = 200, body = Vec<AppVersionView>), (status = 403, body = Problem)))]
+pub async fn list(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+) -> Result<Json<Vec<AppVersionView>>, ApiError> {
+    Ok(Json(
+        s.services
+            .list_app_versions(&org)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Registers a version from its manifest (YAML or JSON). An invalid manifest is refused with every
+/// problem located.
+#[utoipa::path(post, path = "/api/orgs/{org}/apps", tag = "apps", security(("bearer" = [])), params(("org" = String, Path)),
+    request_body(content = String, description = "A Plaza manifest v1", content_type = "application/yaml"),
+    responses((status = 201, body = AppVersionView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn register(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Extension(org): Extension<Org>,
+    body: ManifestBody,
+) -> Result<(StatusCode, Json<AppVersionView>), ApiError> {
+    let validated = body.0;
+    let Some(manifest) = validated.manifest.filter(|_| {
+        validated
+            .diagnostics
+            .iter()
+            .all(|d| d.severity != plaza_manifest::Severity::Error)
+    }) else {
+        let errors = validated
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == plaza_manifest::Severity::Error)
+            .map(|d| ProblemItem {
+                pointer: d.location.pointer.clone(),
+                detail: diagnostic_text(d),
+            })
+            .collect();
+        return Err(ApiError::invalid(
+            "the manifest is invalid; fix every problem listed",
+            errors,
+        ));
+    };
+    let json = serde_json::to_value(&manifest).map_err(ApiError::internal)?;
+    let app = s.services.register_app_version(&p, &org, json).await?;
+    Ok((StatusCode::CREATED, Json(app.into())))
+}
+
+fn diagnostic_text(d: &plaza_manifest::Diagnostic) -> String {
+    let at = format!("line {}, column {}", d.location.line, d.location.column);
+    match &d.hint {
+        Some(h) => format!("{} ({at}); {h}", d.message),
+        None => format!("{} ({at})", d.message),
+    }
+}
+
+/// One version of an app.
+#[utoipa::path(get, path = "/api/orgs/{org}/apps/{app}/versions/{version}", tag = "apps", security(("bearer" = [])), params(("org" = String, Path), ("app" = String, Path, description = "Reverse-DNS app id"), ("version" = String, Path)), responses((status = 200, body = AppVersionView), (status = 404, body = Problem)))]
+pub async fn show(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+    Path((_, app, version)): Path<(String, String, String)>,
+) -> Result<Json<AppVersionView>, ApiError> {
+    Ok(Json(
+        s.services.app_version(&org, &app, &version).await?.into(),
+    ))
+}

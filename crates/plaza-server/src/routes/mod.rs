@@ -1,0 +1,179 @@
+//! The route table: every route with its method, path and [`Access`] rule, in one list. The
+//! router is built from this list, the OpenAPI document must cover it, and the authorization
+//! matrix test walks it, so a route cannot be added without declaring who may call it.
+
+pub(crate) mod apps;
+pub(crate) mod audit;
+pub(crate) mod health;
+pub(crate) mod manifests;
+pub(crate) mod me;
+pub(crate) mod meta;
+pub(crate) mod teams;
+pub(crate) mod tokens;
+pub(crate) mod users;
+
+use crate::auth::guard;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::http::Method;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{delete, get, post, put, MethodRouter};
+use axum::Router;
+use plaza_core::access::Access;
+use plaza_core::identity::Role;
+
+/// One route and its rule.
+#[derive(Clone, Debug)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: Method,
+    /// Path, in axum/OpenAPI template syntax (`/api/orgs/{org}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+const ADMIN: Access = Access::OrgRole(&[Role::Admin]);
+const AUTHOR: Access = Access::OrgRole(&[Role::Author]);
+const AUDITOR: Access = Access::OrgRole(&[Role::Admin, Role::Council]);
+
+fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    let r =
+        |method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>| {
+            (
+                RouteSpec {
+                    method,
+                    path,
+                    access,
+                },
+                handler,
+            )
+        };
+    use Access::{Authenticated, OrgMember, Public};
+    vec![
+        r(Method::GET, "/", Public, get(meta::index)),
+        r(Method::GET, "/healthz", Public, get(health::healthz)),
+        r(Method::GET, "/readyz", Public, get(health::readyz)),
+        r(Method::GET, "/metrics", Public, get(health::metrics)),
+        r(Method::GET, "/api/openapi.json", Public, get(meta::openapi)),
+        r(
+            Method::GET,
+            "/api/schemas/manifest.json",
+            Public,
+            get(meta::manifest_schema),
+        ),
+        r(
+            Method::POST,
+            "/api/manifests/validate",
+            Authenticated,
+            post(manifests::validate),
+        ),
+        r(Method::GET, "/api/me", Authenticated, get(me::show)),
+        r(Method::GET, "/api/tokens", Authenticated, get(tokens::list)),
+        r(
+            Method::POST,
+            "/api/tokens",
+            Authenticated,
+            post(tokens::create),
+        ),
+        r(
+            Method::DELETE,
+            "/api/tokens/{id}",
+            Authenticated,
+            delete(tokens::revoke),
+        ),
+        r(Method::GET, "/api/audit", AUDITOR, get(audit::list)),
+        r(Method::GET, "/api/audit/verify", ADMIN, get(audit::verify)),
+        r(Method::GET, "/api/orgs/{org}", OrgMember, get(me::org)),
+        r(
+            Method::GET,
+            "/api/orgs/{org}/teams",
+            OrgMember,
+            get(teams::list),
+        ),
+        r(
+            Method::POST,
+            "/api/orgs/{org}/teams",
+            ADMIN,
+            post(teams::create),
+        ),
+        r(
+            Method::GET,
+            "/api/orgs/{org}/teams/{team}",
+            OrgMember,
+            get(teams::show),
+        ),
+        r(
+            Method::GET,
+            "/api/orgs/{org}/teams/{team}/members",
+            OrgMember,
+            get(teams::members),
+        ),
+        r(
+            Method::PUT,
+            "/api/orgs/{org}/teams/{team}/members/{user}",
+            ADMIN,
+            put(teams::add_member),
+        ),
+        r(
+            Method::DELETE,
+            "/api/orgs/{org}/teams/{team}/members/{user}",
+            ADMIN,
+            delete(teams::remove_member),
+        ),
+        r(
+            Method::GET,
+            "/api/orgs/{org}/users",
+            ADMIN,
+            get(users::list),
+        ),
+        r(
+            Method::POST,
+            "/api/orgs/{org}/users",
+            ADMIN,
+            post(users::create),
+        ),
+        r(
+            Method::PUT,
+            "/api/orgs/{org}/users/{user}/roles",
+            ADMIN,
+            put(users::set_roles),
+        ),
+        r(
+            Method::GET,
+            "/api/orgs/{org}/apps",
+            OrgMember,
+            get(apps::list),
+        ),
+        r(
+            Method::POST,
+            "/api/orgs/{org}/apps",
+            AUTHOR,
+            post(apps::register),
+        ),
+        r(
+            Method::GET,
+            "/api/orgs/{org}/apps/{app}/versions/{version}",
+            OrgMember,
+            get(apps::show),
+        ),
+    ]
+}
+
+/// Every route and its rule.
+pub fn route_specs() -> Vec<RouteSpec> {
+    table().into_iter().map(|(spec, _)| spec).collect()
+}
+
+/// The router: each route behind its guard, unknown paths and methods answered as problem+json.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (spec, handler) in table() {
+        let guarded = handler.layer(from_fn_with_state((state.clone(), spec.access), guard));
+        router = router.route(spec.path, guarded);
+    }
+    router
+        .fallback(|| async { ApiError::not_found("no such route; see /api/openapi.json") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .with_state(state)
+}

@@ -1,0 +1,36 @@
+//! What every handler can reach: the domain services, metrics, SSO and settings.
+
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use crate::oidc::{OidcError, OidcVerifier};
+use plaza_core::service::Services;
+use std::sync::Arc;
+
+/// Shared state of the server, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Domain services over the configured store.
+    pub services: Services,
+    /// Request metrics.
+    pub metrics: Arc<Metrics>,
+    /// SSO verifier, when configured.
+    pub oidc: Option<Arc<OidcVerifier>>,
+    /// Settings.
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    /// State for `services` under `config` (loads the OIDC keys when SSO is configured).
+    pub fn new(services: Services, config: ServerConfig) -> Result<Self, OidcError> {
+        let oidc = match &config.oidc {
+            Some(c) => Some(Arc::new(OidcVerifier::new(c.clone())?)),
+            None => None,
+        };
+        Ok(Self {
+            services,
+            metrics: Arc::default(),
+            oidc,
+            config: Arc::new(config),
+        })
+    }
+}

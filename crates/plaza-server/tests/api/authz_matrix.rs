@@ -1,0 +1,237 @@
+//! The authorization matrix: every route × every role × own org / other org, plus no token.
+//!
+//! The expected rule of each route is written here, independently of the route table; a route
+//! the server has but this table lacks fails the test, so no route ships without an entry.
+
+use crate::support::{assert_problem, TestApp, SEED_MANIFEST};
+use axum::http::Method;
+use plaza_core::identity::Role;
+use plaza_server::routes::route_specs;
+
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    Public,
+    /// Any signed-in user, any org (the route touches only the caller's own things).
+    Auth,
+    Member,
+    Admin,
+    Author,
+    /// Admin or council.
+    Auditor,
+}
+
+const EXPECTED: &[(&str, &str, Rule)] = &[
+    ("GET", "/", Rule::Public),
+    ("GET", "/healthz", Rule::Public),
+    ("GET", "/readyz", Rule::Public),
+    ("GET", "/metrics", Rule::Public),
+    ("GET", "/api/openapi.json", Rule::Public),
+    ("GET", "/api/schemas/manifest.json", Rule::Public),
+    ("POST", "/api/manifests/validate", Rule::Auth),
+    ("GET", "/api/me", Rule::Auth),
+    ("GET", "/api/tokens", Rule::Auth),
+    ("POST", "/api/tokens", Rule::Auth),
+    ("DELETE", "/api/tokens/{id}", Rule::Auth),
+    ("GET", "/api/audit", Rule::Auditor),
+    ("GET", "/api/audit/verify", Rule::Admin),
+    ("GET", "/api/orgs/{org}", Rule::Member),
+    ("GET", "/api/orgs/{org}/teams", Rule::Member),
+    ("POST", "/api/orgs/{org}/teams", Rule::Admin),
+    ("GET", "/api/orgs/{org}/teams/{team}", Rule::Member),
+    ("GET", "/api/orgs/{org}/teams/{team}/members", Rule::Member),
+    (
+        "PUT",
+        "/api/orgs/{org}/teams/{team}/members/{user}",
+        Rule::Admin,
+    ),
+    (
+        "DELETE",
+        "/api/orgs/{org}/teams/{team}/members/{user}",
+        Rule::Admin,
+    ),
+    ("GET", "/api/orgs/{org}/users", Rule::Admin),
+    ("POST", "/api/orgs/{org}/users", Rule::Admin),
+    ("PUT", "/api/orgs/{org}/users/{user}/roles", Rule::Admin),
+    ("GET", "/api/orgs/{org}/apps", Rule::Member),
+    ("POST", "/api/orgs/{org}/apps", Rule::Author),
+    (
+        "GET",
+        "/api/orgs/{org}/apps/{app}/versions/{version}",
+        Rule::Member,
+    ),
+];
+
+/// Whether `role` may call a route with `rule`. `same_org` is whether the org the path names is the
+/// caller's; a path that names no org acts on the caller's own org.
+fn allowed(rule: Rule, role: Role, same_org: bool) -> bool {
+    match rule {
+        Rule::Public | Rule::Auth => true,
+        Rule::Member => same_org,
+        Rule::Admin => same_org && role == Role::Admin,
+        Rule::Author => same_org && role == Role::Author,
+        Rule::Auditor => same_org && matches!(role, Role::Admin | Role::Council),
+    }
+}
+
+fn concrete(path: &str, org: &str, n: usize) -> String {
+    path.replace("{org}", org)
+        .replace("{team}", "platform")
+        .replace("{user}", "consumer")
+        .replace("{app}", "com.example.where2eat")
+        .replace("{version}", "1.2.0")
+        .replace("{id}", &format!("tok_missing{n}"))
+}
+
+fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<u8>)> {
+    let json = |v: serde_json::Value| Some(("application/json", v.to_string().into_bytes()));
+    match (method.as_str(), path) {
+        ("POST", "/api/orgs/{org}/teams") => json(serde_json::json!({"slug": format!("team-{n}")})),
+        ("POST", "/api/orgs/{org}/users") => {
+            json(serde_json::json!({"handle": format!("user-{n}")}))
+        }
+        ("PUT", "/api/orgs/{org}/users/{user}/roles") => {
+            json(serde_json::json!({"roles": ["consumer"]}))
+        }
+        ("POST", "/api/tokens") => json(serde_json::json!({"name": "matrix"})),
+        ("POST", "/api/orgs/{org}/apps") | ("POST", "/api/manifests/validate") => {
+            Some(("application/yaml", SEED_MANIFEST.as_bytes().to_vec()))
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_route_has_an_expected_rule_and_no_stale_entries() {
+    let specs = route_specs();
+    for s in &specs {
+        assert!(
+            EXPECTED
+                .iter()
+                .any(|(m, p, _)| *m == s.method.as_str() && *p == s.path),
+            "route {} {} has no entry in the authorization matrix: add one to EXPECTED",
+            s.method,
+            s.path
+        );
+    }
+    for (m, p, _) in EXPECTED {
+        assert!(
+            specs
+                .iter()
+                .any(|s| s.method.as_str() == *m && s.path == *p),
+            "matrix entry {m} {p} names no route"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_route_by_every_role_in_own_and_other_org() {
+    let app = TestApp::new().await;
+    // Fixtures the paths name, in both orgs.
+    for token in [&app.admin_token, &app.other_role_tokens[&Role::Admin]] {
+        let me = app.get("/api/me", Some(token)).await;
+        let org = me.body["org"]["slug"].as_str().unwrap().to_owned();
+        let r = app
+            .send_json(
+                Method::POST,
+                &format!("/api/orgs/{org}/teams"),
+                Some(token),
+                serde_json::json!({"slug": "platform"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = app
+        .call(
+            Method::POST,
+            "/api/orgs/acme/apps",
+            Some(&app.admin_token),
+            Some(("application/yaml", SEED_MANIFEST.as_bytes().to_vec())),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for spec in route_specs() {
+        let (_, _, rule) = EXPECTED
+            .iter()
+            .find(|(m, p, _)| *m == spec.method.as_str() && *p == spec.path)
+            .copied()
+            .expect("checked by the other test");
+        // No token.
+        n += 1;
+        let r = app
+            .call(
+                spec.method.clone(),
+                &concrete(spec.path, "acme", n),
+                None,
+                body_for(&spec.method, spec.path, n),
+            )
+            .await;
+        let ok = match rule {
+            Rule::Public => r.status.is_success(),
+            _ => r.status == 401 && r.headers.contains_key("www-authenticate"),
+        };
+        if !ok {
+            failures.push(format!(
+                "{} {} without a token: got {}",
+                spec.method, spec.path, r.status
+            ));
+        }
+        // Each role, own org and other org.
+        for role in Role::ALL {
+            for (same_org, tokens) in [(true, &app.role_tokens), (false, &app.other_role_tokens)] {
+                n += 1;
+                let path = concrete(spec.path, "acme", n);
+                let r = app
+                    .call(
+                        spec.method.clone(),
+                        &path,
+                        Some(&tokens[&role]),
+                        body_for(&spec.method, spec.path, n),
+                    )
+                    .await;
+                let expect_allowed = allowed(rule, role, same_org || !spec.path.contains("{org}"));
+                let ok = if expect_allowed {
+                    r.status != 401 && r.status != 403 && r.status.as_u16() < 500
+                } else {
+                    r.status == 403
+                };
+                if !ok {
+                    failures.push(format!(
+                        "{} {path} as {role} of {} org: expected {}, got {} {}",
+                        spec.method,
+                        if same_org { "the same" } else { "another" },
+                        if expect_allowed { "allowed" } else { "403" },
+                        r.status,
+                        r.text.chars().take(300).collect::<String>()
+                    ));
+                } else if !expect_allowed {
+                    assert_problem(&r, 403);
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} authorization failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    assert!(
+        doc.body["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc.body["openapi"]
+    );
+    for s in route_specs() {
+        let op = &doc.body["paths"][s.path][s.method.as_str().to_ascii_lowercase()];
+        assert!(op.is_object(), "OpenAPI lacks {} {}", s.method, s.path);
+    }
+}

@@ -1,0 +1,8 @@
+//! The HTTP API driven in-process: one test binary, one module per concern.
+
+mod authz_matrix;
+mod bad_input;
+mod identity;
+mod oidc;
+mod operations;
+mod support;
