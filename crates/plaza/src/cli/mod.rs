@@ -1,0 +1,67 @@
+//! The command tree. Each subcommand's arguments and behaviour live in their own module.
+//!
+//! Exit codes: 0 success, 1 the thing checked is invalid (a manifest, the audit chain),
+//! 2 usage or I/O error (clap also exits 2 on bad arguments).
+
+mod admin;
+mod audit;
+mod init;
+mod login;
+mod serve;
+mod store_args;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit code for "checked and found invalid".
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code for usage and I/O errors.
+pub const EXIT_USAGE_OR_IO: u8 = 2;
+
+/// Plaza: the governed marketplace for your organisation's micro-apps.
+#[derive(Debug, Parser)]
+#[command(name = "plaza", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the Plaza server.
+    Serve(serve::ServeArgs),
+    /// Check a manifest (micro-app.yaml) and report every problem with its location.
+    Validate(validate::ValidateArgs),
+    /// Create a new app folder from a template.
+    Init(init::InitArgs),
+    /// Store a server URL and token for later commands.
+    Login(login::LoginArgs),
+    /// Show who the stored token belongs to.
+    Whoami(login::WhoamiArgs),
+    /// Administration: bootstrap the first org and admin.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Init(a) => init::run(a),
+        Command::Serve(a) => runtime()?.block_on(serve::run(a)),
+        Command::Login(a) => runtime()?.block_on(login::login(a)),
+        Command::Whoami(a) => runtime()?.block_on(login::whoami(a)),
+        Command::Admin(c) => runtime()?.block_on(admin::run(c)),
+        Command::Audit(c) => runtime()?.block_on(audit::run(c)),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,83 @@
+//! `plaza serve`: the server, on the embedded default (SQLite under the data directory) or the
+//! configured store.
+
+use super::store_args::StoreArgs;
+use anyhow::Context;
+use clap::Args;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+/// Arguments of `plaza serve`. Flags override the configuration file and `PLAZA_*` variables.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [env: PLAZA_LISTEN] [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Create a demo org with users, teams and apps, and print the demo admin's token
+    /// (fix it with PLAZA_DEMO_TOKEN).
+    #[arg(long)]
+    demo: bool,
+}
+
+/// Loads configuration, opens the store, and serves until Ctrl-C or SIGTERM.
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = args.store.config()?;
+    if let Some(l) = args.listen {
+        config.server.listen = l;
+    }
+    init_tracing();
+    let services = StoreArgs::open(&config).await?;
+    tracing::info!(backend = services.store().backend(), "store ready");
+    if args.demo {
+        let token = crate::demo::seed(&services, std::env::var("PLAZA_DEMO_TOKEN").ok()).await?;
+        println!("Demo org `demo` is ready. Demo admin token (use as `Authorization: Bearer …`):");
+        println!("{}", token.expose());
+    }
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    println!("Plaza listening on http://{addr}");
+    let state = plaza_server::AppState::new(services, config.server.clone())?;
+    plaza_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs with `tracing`: `PLAZA_LOG` sets the filter (default `info`), `PLAZA_LOG_FORMAT=json`
+/// switches to JSON lines.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PLAZA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("PLAZA_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

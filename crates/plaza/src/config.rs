@@ -1,0 +1,167 @@
+//! Configuration: defaults, then a TOML file (`--config`, `PLAZA_CONFIG`, or `./plaza.toml` when
+//! present), then `PLAZA_*` environment variables, then command-line flags, each overriding the
+//! one before. Every setting has a default that works on a laptop.
+
+use anyhow::{bail, Context};
+use plaza_server::ServerConfig;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlazaConfig {
+    /// Where the embedded mode keeps its SQLite database and blobs (default `./plaza-data`).
+    pub data_dir: PathBuf,
+    /// Store URL: `sqlite://…` or `postgres://…` (default: `plaza.db` in the data directory).
+    pub database_url: Option<String>,
+    /// HTTP server settings.
+    pub server: ServerConfig,
+}
+
+impl Default for PlazaConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("plaza-data"),
+            database_url: None,
+            server: ServerConfig::default(),
+        }
+    }
+}
+
+/// Where the settings come from, before flags.
+pub struct Sources<'a> {
+    /// `--config FILE`, if given.
+    pub file: Option<&'a Path>,
+    /// The environment, as (name, value) pairs.
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources<'_> {
+    /// The process environment.
+    pub fn from_process(file: Option<&Path>) -> Sources<'_> {
+        Sources {
+            file,
+            env: std::env::vars()
+                .filter(|(k, _)| k.starts_with("PLAZA_"))
+                .collect(),
+        }
+    }
+}
+
+impl PlazaConfig {
+    /// Loads defaults, the file, then the environment.
+    pub fn load(sources: &Sources<'_>) -> anyhow::Result<Self> {
+        let env = |name: &str| {
+            sources
+                .env
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let file = sources
+            .file
+            .map(Path::to_path_buf)
+            .or_else(|| env("PLAZA_CONFIG").map(PathBuf::from))
+            .or_else(|| Some(PathBuf::from("plaza.toml")).filter(|p| p.exists()));
+        let mut config = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read the configuration file {}", path.display())
+                })?;
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            }
+            None => PlazaConfig::default(),
+        };
+        if let Some(v) = env("PLAZA_DATA_DIR") {
+            config.data_dir = v.into();
+        }
+        if let Some(v) = env("PLAZA_DATABASE_URL") {
+            config.database_url = Some(v);
+        }
+        if let Some(v) = env("PLAZA_LISTEN") {
+            config.server.listen = v.parse().with_context(|| {
+                format!("PLAZA_LISTEN=`{v}` is not an address like 127.0.0.1:8080")
+            })?;
+        }
+        if let Some(v) = env("PLAZA_BODY_LIMIT_BYTES") {
+            config.server.body_limit_bytes = parse_number("PLAZA_BODY_LIMIT_BYTES", &v)?;
+        }
+        if let Some(v) = env("PLAZA_REQUEST_TIMEOUT_SECS") {
+            config.server.request_timeout_secs = parse_number("PLAZA_REQUEST_TIMEOUT_SECS", &v)?;
+        }
+        Ok(config)
+    }
+
+    /// The store URL: the configured one, or SQLite in the data directory.
+    pub fn store_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| plaza_store::sqlite_url_for_data_dir(&self.data_dir))
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(name: &str, v: &str) -> anyhow::Result<T> {
+    match v.trim().parse() {
+        Ok(n) => Ok(n),
+        Err(_) => bail!("{name}=`{v}` is not a whole number"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources<'a>(file: Option<&'a Path>, env: &[(&str, &str)]) -> Sources<'a> {
+        Sources {
+            file,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_work_on_a_laptop() {
+        let c = PlazaConfig::load(&sources(None, &[])).unwrap();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+        assert!(c.store_url().starts_with("sqlite:"));
+        assert!(c.store_url().contains("plaza-data"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plaza.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"/srv/plaza\"\n[server]\nlisten = \"0.0.0.0:9000\"\n",
+        )
+        .unwrap();
+        let c = PlazaConfig::load(&sources(Some(&path), &[("PLAZA_LISTEN", "127.0.0.1:7000")]))
+            .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/plaza"));
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:7000");
+    }
+
+    #[test]
+    fn unknown_settings_are_errors_with_a_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plaza.toml");
+        std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n").unwrap();
+        let err = PlazaConfig::load(&sources(Some(&path), &[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("plaza.toml"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn bad_environment_values_name_the_variable() {
+        let err = PlazaConfig::load(&sources(None, &[("PLAZA_REQUEST_TIMEOUT_SECS", "soon")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("PLAZA_REQUEST_TIMEOUT_SECS"));
+    }
+}

@@ -1,0 +1,6 @@
+//! The `plaza` binary driven as a real process: exit codes, output, files, and a real server.
+
+mod admin;
+mod serve;
+mod support;
+mod validate;

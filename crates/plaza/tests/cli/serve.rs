@@ -1,0 +1,135 @@
+//! `plaza serve --demo` as a real process, reached over real HTTP, then stopped with SIGTERM.
+
+use crate::support::{plaza, run, text};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+const DEMO_TOKEN: &str = "plz_demo-token-for-tests-0123456789";
+
+#[test]
+fn serve_demo_answers_over_http_and_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = plaza()
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            "data",
+        ])
+        .env("PLAZA_DEMO_TOKEN", DEMO_TOKEN)
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut base = None;
+    let mut printed_token = false;
+    for line in lines.by_ref().take(20) {
+        let line = line.unwrap();
+        printed_token |= line.trim() == DEMO_TOKEN;
+        if let Some(url) = line.strip_prefix("Plaza listening on ") {
+            base = Some(url.trim().to_owned());
+            break;
+        }
+    }
+    let base = base.expect("the server prints its address");
+    assert!(printed_token, "serve --demo prints the demo admin's token");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+        let apps: serde_json::Value = http
+            .get(format!("{base}/api/orgs/demo/apps"))
+            .bearer_auth(DEMO_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = apps
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["appId"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&"com.example.where2eat"), "{ids:?}");
+        assert_eq!(ids.len(), 3, "{ids:?}");
+        let users: serde_json::Value = http
+            .get(format!("{base}/api/orgs/demo/users"))
+            .bearer_auth(DEMO_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(users.as_array().unwrap().len(), 6);
+    });
+
+    // login stores the credentials privately; whoami reads them back.
+    let cfg = dir.path().join("cfg");
+    let out = plaza()
+        .args(["login", "--server", &base, "--token", DEMO_TOKEN])
+        .env("XDG_CONFIG_HOME", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let creds = cfg.join("plaza/credentials.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&creds).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let out = plaza()
+        .arg("whoami")
+        .env("XDG_CONFIG_HOME", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("demo-admin"));
+    let out = plaza()
+        .args([
+            "login",
+            "--server",
+            &base,
+            "--token",
+            "plz_wrong-token-0123456789abcdef",
+        ])
+        .env("XDG_CONFIG_HOME", dir.path().join("cfg2"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("401"), "{}", text(&out.stderr));
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            assert_eq!(code.code(), Some(0), "graceful shutdown exits 0");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A second start reuses the seeded data and the fixed token still works.
+    let out = run(&["audit", "verify", "--data", "data"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
