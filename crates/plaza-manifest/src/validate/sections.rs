@@ -122,13 +122,17 @@ fn permission(cx: &mut Cx<'_>, node: &Node, path: Path, names: &mut Seen) -> Opt
 fn scope_list(cx: &mut Cx<'_>, n: &Node, p: &Path, seen: &mut Seen) -> Option<Vec<String>> {
     let items = reader::list(cx, n, p, 64)?;
     let mut out = Vec::new();
+    // A list with a bad item yields None, so later checks (e.g. "no scopes") do not pile on.
+    let mut all_ok = true;
     for (i, item) in items.iter().enumerate() {
         let ip = p.index(i);
         let Some(s) = reader::string(cx, item, &ip) else {
+            all_ok = false;
             continue;
         };
         if let Err(e) = Scope::parse(s) {
             cx.invalid(Code::InvalidScope, item, &ip, e);
+            all_ok = false;
             continue;
         }
         if let Some(first) = seen.first(s, item.pos) {
@@ -139,11 +143,12 @@ fn scope_list(cx: &mut Cx<'_>, n: &Node, p: &Path, seen: &mut Seen) -> Option<Ve
                 format!("scope `{s}` is listed twice in this permission (first at {first})"),
                 Some("list each scope once, in either `scopes` or `optionalScopes`".into()),
             );
+            all_ok = false;
             continue;
         }
         out.push(s.to_owned());
     }
-    Some(out)
+    all_ok.then_some(out)
 }
 
 /// `egress`.
