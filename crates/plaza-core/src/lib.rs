@@ -16,5 +16,5 @@ pub mod ports;
 pub mod service;
 pub mod token;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, StoreError};

@@ -23,13 +23,12 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Wraps `router` in the stack (outermost first: request id, trace, panic catcher, timeout).
 pub fn wrap(router: Router, state: AppState) -> Router {
     let limit = state.config.body_limit_bytes;
+    let timeout_after = Duration::from_secs(state.config.request_timeout_secs);
     router
         .route_layer(from_fn_with_state(state.clone(), record_metrics))
         .layer(DefaultBodyLimit::max(limit))
-        .layer(from_fn_with_state(state, timeout))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("a handler panicked").into_response()
-        }))
+        .layer(from_fn_with_state(timeout_after, timeout))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 let id = req
@@ -42,6 +41,11 @@ pub fn wrap(router: Router, state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The answer to a request whose handler panicked: logged, then a generic 500 problem.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("a handler panicked").into_response()
 }
 
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -59,10 +63,65 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
     resp
 }
 
-async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = Duration::from_secs(state.config.request_timeout_secs);
+async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::timeout().into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_request_over_the_time_limit_is_a_503_problem() {
+        let app = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route("/fast", get(|| async { "ok" }))
+            .layer(from_fn_with_state(Duration::from_millis(50), timeout));
+        let slow = app
+            .clone()
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(slow.status(), 503);
+        assert_eq!(slow.headers()["content-type"], "application/problem+json");
+        let fast = app
+            .oneshot(Request::get("/fast").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(fast.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_problem_not_a_dropped_connection() {
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    if true {
+                        panic!("boom")
+                    } else {
+                        "never"
+                    }
+                }),
+            )
+            .layer(CatchPanicLayer::custom(panic_response));
+        let resp = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 500);
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
     }
 }

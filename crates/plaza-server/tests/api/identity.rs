@@ -58,6 +58,41 @@ async fn a_token_is_shown_once_works_and_stops_working_when_revoked() {
 }
 
 #[tokio::test]
+async fn a_token_stops_working_when_it_expires() {
+    let clock = std::sync::Arc::new(plaza_core::ManualClock::new(chrono::Utc::now()));
+    let app = TestApp::build(plaza_server::ServerConfig::default(), clock.clone()).await;
+    let created = app
+        .send_json(
+            Method::POST,
+            "/api/tokens",
+            Some(&app.admin_token),
+            json!({"name": "short", "expiresInDays": 1}),
+        )
+        .await;
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/me", Some(&secret)).await.status, 200);
+    clock.advance(chrono::Duration::hours(23));
+    assert_eq!(app.get("/api/me", Some(&secret)).await.status, 200);
+    clock.advance(chrono::Duration::hours(2));
+    let r = app.get("/api/me", Some(&secret)).await;
+    assert_problem(&r, 401);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("expired"),
+        "{}",
+        r.text
+    );
+    let too_long = app
+        .send_json(
+            Method::POST,
+            "/api/tokens",
+            Some(&app.admin_token),
+            json!({"name": "x", "expiresInDays": 400}),
+        )
+        .await;
+    assert_problem(&too_long, 422);
+}
+
+#[tokio::test]
 async fn forged_missing_and_malformed_credentials_are_401_problems() {
     let app = TestApp::new().await;
     for auth in [

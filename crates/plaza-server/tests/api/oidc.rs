@@ -19,6 +19,7 @@ struct Idp {
     key: SigningKey,
     _dir: tempfile::TempDir,
     jwks_file: std::path::PathBuf,
+    jwks: serde_json::Value,
 }
 
 impl Idp {
@@ -35,6 +36,7 @@ impl Idp {
             key,
             _dir: dir,
             jwks_file,
+            jwks,
         }
     }
 
@@ -57,6 +59,10 @@ fn claims(groups: &[&str]) -> serde_json::Value {
 }
 
 async fn app_with(idp: &Idp) -> TestApp {
+    app_with_jwks(Some(idp.jwks_file.clone()), None).await
+}
+
+async fn app_with_jwks(jwks_file: Option<std::path::PathBuf>, jwks_url: Option<String>) -> TestApp {
     let mut groups = BTreeMap::new();
     groups.insert(
         "plaza-admins".to_owned(),
@@ -75,8 +81,8 @@ async fn app_with(idp: &Idp) -> TestApp {
     let oidc = OidcConfig {
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
-        jwks_url: None,
-        jwks_file: Some(idp.jwks_file.clone()),
+        jwks_url,
+        jwks_file,
         org: "acme".into(),
         groups_claim: "groups".into(),
         default_roles: vec![Role::Consumer],
@@ -197,4 +203,58 @@ async fn without_sso_configured_a_jwt_is_refused_clearly() {
         .as_str()
         .unwrap()
         .contains("single sign-on"));
+}
+
+/// Serves `jwks` over real HTTP on a loopback port, counting fetches.
+async fn serve_jwks(
+    jwks: serde_json::Value,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let router = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let body = jwks.clone();
+            async move { axum::Json(body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}/jwks.json"), hits)
+}
+
+#[tokio::test]
+async fn keys_are_fetched_from_a_jwks_url_once_and_cached() {
+    let idp = Idp::new();
+    let (url, hits) = serve_jwks(idp.jwks.clone()).await;
+    let app = app_with_jwks(None, Some(url)).await;
+    for _ in 0..3 {
+        let r = app
+            .get("/api/me", Some(&idp.token(claims(&["plaza-admins"]))))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_jwks_url_is_a_503_not_a_401() {
+    let idp = Idp::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    drop(listener);
+    let app = app_with_jwks(None, Some(url)).await;
+    let r = app.get("/api/me", Some(&idp.token(claims(&[])))).await;
+    assert_problem(&r, 503);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("single sign-on is unavailable"),
+        "{}",
+        r.text
+    );
 }

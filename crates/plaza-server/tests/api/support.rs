@@ -9,7 +9,7 @@ use plaza_core::access::{AuthMethod, Principal};
 use plaza_core::identity::{Role, RoleSet};
 use plaza_core::ids::TokenId;
 use plaza_core::service::Services;
-use plaza_core::SystemClock;
+use plaza_core::{Clock, SystemClock};
 use plaza_server::{AppState, ServerConfig};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,10 +42,14 @@ impl TestApp {
     }
 
     pub async fn with_config(config: ServerConfig) -> Self {
+        Self::build(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build(config: ServerConfig, clock: Arc<dyn Clock>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("plaza.db").display());
         let store = plaza_store::connect(&url).await.unwrap();
-        let services = Services::new(store, Arc::new(SystemClock));
+        let services = Services::new(store, clock);
         let acme = services
             .bootstrap("acme", "Acme", "root", None)
             .await
