@@ -17,18 +17,32 @@ use std::pin::Pin;
 type Embedded = (i64, &'static str, &'static str);
 
 /// The SQLite migrations, oldest first.
-const SQLITE: &[Embedded] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
+const SQLITE: &[Embedded] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "audit append-only",
+        include_str!("../migrations/sqlite/0002_audit_append_only.sql"),
+    ),
+];
 
 /// The PostgreSQL migrations, oldest first.
-const POSTGRES: &[Embedded] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const POSTGRES: &[Embedded] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "audit append-only",
+        include_str!("../migrations/postgres/0002_audit_append_only.sql"),
+    ),
+];
 
 /// A migration source over one backend's embedded list.
 #[derive(Debug)]

@@ -54,6 +54,7 @@ conformance! {
     audit::the_chain_verifies_after_mixed_operations,
     audit::a_failed_change_leaves_no_record_and_no_head_change,
     audit::concurrent_writers_keep_the_chain_intact,
+    audit::the_database_refuses_to_change_or_delete_audit_records,
     audit::an_edited_record_breaks_the_chain_there,
     audit::a_deleted_middle_record_breaks_the_chain,
     audit::swapped_records_break_the_chain,

@@ -2,7 +2,7 @@
 //! of failed changes, and tamper detection at the store level.
 
 use crate::fixtures::*;
-use crate::harness::TestDb;
+use crate::harness::{Kind, TestDb};
 use plaza_core::audit::{verify_chain, AuditEntry, AuditFilter, GENESIS_HASH};
 use plaza_core::identity::{Role, RoleSet};
 use plaza_core::ids::OrgId;
@@ -290,12 +290,44 @@ async fn three_records(db: &TestDb) {
             .unwrap();
     }
     assert_eq!(db.verified_len().await, 3);
+    db.allow_tampering().await;
 }
 
 async fn break_seq(db: &TestDb) -> (i64, String) {
     let (records, head) = db.chain().await;
     let err = verify_chain(records, &head).expect_err("tampering must be detected");
     (err.seq, err.reason)
+}
+
+pub async fn the_database_refuses_to_change_or_delete_audit_records(db: &TestDb) {
+    for i in 0..2 {
+        db.store
+            .append_audit(&record(
+                Some("org_a"),
+                "system",
+                "probe",
+                &format!("t:{i}"),
+                i,
+            ))
+            .await
+            .unwrap();
+    }
+    for sql in [
+        "UPDATE audit_log SET target = 'team:evil' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 2",
+        "DELETE FROM audit_log",
+    ] {
+        let err = db.try_exec(sql).await.expect_err(sql);
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    if db.kind == Kind::Postgres {
+        let err = db
+            .try_exec("TRUNCATE audit_log")
+            .await
+            .expect_err("truncate");
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    assert_eq!(db.verified_len().await, 2);
 }
 
 pub async fn an_edited_record_breaks_the_chain_there(db: &TestDb) {

@@ -116,6 +116,24 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("raw SQL failed: {e}\n{sql}"));
     }
 
+    /// Runs raw SQL, returning the database's answer.
+    pub async fn try_exec(&self, sql: &str) -> Result<(), sqlx::Error> {
+        sqlx::raw_sql(sql)
+            .execute(self.sql.pool())
+            .await
+            .map(|_| ())
+    }
+
+    /// Drops the append-only triggers, as an attacker with DDL rights could, so tamper tests
+    /// can show the hash chain still catches them.
+    pub async fn allow_tampering(&self) {
+        self.exec(match self.kind {
+            Kind::Sqlite => "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
+            Kind::Postgres => "DROP TRIGGER audit_log_no_change ON audit_log;",
+        })
+        .await;
+    }
+
     /// The whole chain and its head.
     pub async fn chain(&self) -> (Vec<AuditRecord>, ChainHead) {
         self.store.read_chain().await.expect("read chain")

@@ -102,7 +102,10 @@ fn every_init_template_writes_an_app_whose_manifest_validates() {
 fn the_wasm_http_template_builds_into_a_webassembly_component() {
     let dir = tempfile::tempdir().unwrap();
     let app = dir.path().join("hello");
-    let out = run(&["init", "--template", "wasm-http", app.to_str().unwrap()], dir.path());
+    let out = run(
+        &["init", "--template", "wasm-http", app.to_str().unwrap()],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // A target dir that outlives the test, so reruns reuse the compiled wasi bindings.
     let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("template-wasm-http");
@@ -119,5 +122,9 @@ fn the_wasm_http_template_builds_into_a_webassembly_component() {
     );
     let wasm = std::fs::read(target.join("wasm32-wasip2/release/hello.wasm")).unwrap();
     // A component, not a core module: magic, then version 0x0d and layer 1.
-    assert_eq!(&wasm[..8], b"\0asm\x0d\x00\x01\x00", "not a WebAssembly component");
+    assert_eq!(
+        &wasm[..8],
+        b"\0asm\x0d\x00\x01\x00",
+        "not a WebAssembly component"
+    );
 }
