@@ -73,7 +73,15 @@ fn audit_verify_passes_then_detects_an_edited_record() {
         let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
             .await
             .unwrap();
-        let n = sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
+        let tamper = "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2";
+        let refused = sqlx::query(tamper).execute(&mut conn).await.unwrap_err();
+        assert!(refused.to_string().contains("append-only"), "{refused}");
+        // Someone with write access to the file can drop the trigger; the chain still tells.
+        sqlx::query("DROP TRIGGER audit_log_no_update")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let n = sqlx::query(tamper)
             .execute(&mut conn)
             .await
             .unwrap()
