@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-pub const SEED_MANIFEST: &str = include_str!("../../../../../shared/seed/examples/micro-app.yaml");
+pub const SEED_MANIFEST: &str =
+    include_str!("../../../plaza-manifest/tests/fixtures/valid/seed-micro-app.yaml");
 
 /// A running in-process server and the people in it.
 pub struct TestApp {
