@@ -3,6 +3,9 @@
 //! only deserialises the same JSON into the typed `Manifest` with serde (no locations, no rules,
 //! stops at the first error). Run with `cargo bench -p plaza-manifest`.
 
+// criterion's macros generate undocumented items; this file is a benchmark, not an API.
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
 const SEED_YAML: &[u8] = include_bytes!("../tests/fixtures/valid/seed-micro-app.yaml");
