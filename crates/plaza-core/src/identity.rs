@@ -182,6 +182,30 @@ pub fn validate_slug(kind: &str, s: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a display name (org, team, user, token): 1–200 characters after trimming, with no
+/// control characters and no bidirectional overrides (which can disguise text in audit views).
+pub fn validate_display_name(kind: &str, s: &str) -> Result<(), String> {
+    let trimmed = s.trim();
+    let len = trimmed.chars().count();
+    if len == 0 || len > 200 {
+        return Err(format!("{kind} must be 1-200 characters (got {len})"));
+    }
+    if let Some(c) = trimmed
+        .chars()
+        .find(|c| c.is_control() || is_bidi_control(*c))
+    {
+        return Err(format!(
+            "{kind} contains the invisible or control character U+{:04X}; remove it",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +218,22 @@ mod tests {
         assert!(RoleSet::from_csv("admin,root")
             .unwrap_err()
             .contains("root"));
+    }
+
+    #[test]
+    fn display_names_refuse_empty_huge_control_and_bidi_text() {
+        assert!(validate_display_name("team name", "Payments & Billing").is_ok());
+        assert!(validate_display_name("team name", "Équipe données").is_ok());
+        for bad in [
+            "",
+            "   ",
+            "a\u{0}b",
+            "evil\u{202E}gnp.exe",
+            "tab\there",
+            &"x".repeat(201),
+        ] {
+            assert!(validate_display_name("team name", bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::Services;
 use crate::access::Principal;
 use crate::apps::AppVersion;
 use crate::audit::AuditEntry;
-use crate::error::CoreError;
+use crate::error::{CoreError, StoreError};
 use crate::identity::Org;
 use serde_json::json;
 
@@ -29,7 +29,25 @@ impl Services {
                 "the manifest needs `id`, `version` and `name`".into(),
             ));
         };
-        let now = self.clock.now();
+        let precedence = without_build_metadata(&version);
+        if let Some(clash) = self
+            .store
+            .list_app_versions(&org.id)
+            .await?
+            .into_iter()
+            .find(|v| v.app_id == app_id && without_build_metadata(&v.version) == precedence)
+        {
+            return Err(StoreError::Conflict {
+                entity: "app version",
+                detail: format!(
+                    "`{app_id}` already has version {}, which SemVer ranks equal to {version} \
+                     (build metadata after `+` does not count); bump the version",
+                    clash.version
+                ),
+            }
+            .into());
+        }
+        let now = self.now();
         let app = AppVersion {
             org_id: org.id.clone(),
             app_id,
@@ -38,7 +56,7 @@ impl Services {
             description: text("description"),
             manifest,
             created_by: actor.user.id.clone(),
-            created_at: crate::audit::truncate_to_millis(now),
+            created_at: now,
         };
         let audit = AuditEntry::new(
             now,
@@ -66,4 +84,9 @@ impl Services {
     ) -> Result<AppVersion, CoreError> {
         Ok(self.store.get_app_version(&org.id, app_id, version).await?)
     }
+}
+
+/// A version without its build metadata: SemVer 2.0 ranks `1.0.0+a` and `1.0.0+b` equal.
+fn without_build_metadata(version: &str) -> &str {
+    version.split_once('+').map_or(version, |(v, _)| v)
 }

@@ -1,7 +1,7 @@
 //! Reading and verifying the audit log.
 
 use super::Services;
-use crate::audit::{verify_chain, AuditFilter, AuditRecord, ChainBreak};
+use crate::audit::{verify_chain, AuditFilter, AuditRecord, ChainBreak, ChainHead};
 use crate::error::CoreError;
 
 /// Most records one read returns.
@@ -23,10 +23,11 @@ impl Services {
         Ok(self.store.list_audit(&filter).await?)
     }
 
-    /// Verifies the whole chain: `Ok(Ok(n))` for `n` intact records, `Ok(Err(break))` for a
-    /// tampered log.
-    pub async fn verify_audit_chain(&self) -> Result<Result<i64, ChainBreak>, CoreError> {
+    /// Verifies the whole chain: `Ok(Ok(head))` for an intact log (the head's `seq` is the number
+    /// of records; its hash can be kept elsewhere to anchor the log), `Ok(Err(break))` for a
+    /// tampered one.
+    pub async fn verify_audit_chain(&self) -> Result<Result<ChainHead, ChainBreak>, CoreError> {
         let (records, head) = self.store.read_chain().await?;
-        Ok(verify_chain(records, &head))
+        Ok(verify_chain(records, &head).map(|_| head))
     }
 }

@@ -4,7 +4,7 @@ use super::Services;
 use crate::access::Principal;
 use crate::audit::AuditEntry;
 use crate::error::{CoreError, StoreError};
-use crate::identity::{validate_slug, Org, Role, RoleSet, Team, User};
+use crate::identity::{validate_display_name, validate_slug, Org, Role, RoleSet, Team, User};
 use crate::ids::{OrgId, TeamId, TokenId, UserId};
 use crate::token::{ApiToken, TokenSecret};
 use serde_json::json;
@@ -49,7 +49,8 @@ impl Services {
     ) -> Result<Bootstrap, CoreError> {
         validate_slug("org", org_slug).map_err(CoreError::Invalid)?;
         validate_slug("user handle", admin_handle).map_err(CoreError::Invalid)?;
-        let now = self.clock.now();
+        validate_display_name("org name", org_name).map_err(CoreError::Invalid)?;
+        let now = self.now();
         let org = Org {
             id: OrgId::generate(),
             slug: org_slug.into(),
@@ -131,7 +132,8 @@ impl Services {
         name: &str,
     ) -> Result<Team, CoreError> {
         validate_slug("team", slug).map_err(CoreError::Invalid)?;
-        let now = self.clock.now();
+        validate_display_name("team name", name).map_err(CoreError::Invalid)?;
+        let now = self.now();
         let team = Team {
             id: TeamId::generate(),
             org_id: org.id.clone(),
@@ -175,7 +177,7 @@ impl Services {
     ) -> Result<User, CoreError> {
         let user = self.user_by_handle(&team.org_id, handle).await?;
         let audit = AuditEntry::new(
-            self.clock.now(),
+            self.now(),
             Some(team.org_id.clone()),
             actor.actor(),
             "team.member.add",
@@ -197,7 +199,7 @@ impl Services {
     ) -> Result<(), CoreError> {
         let user = self.user_by_handle(&team.org_id, handle).await?;
         let audit = AuditEntry::new(
-            self.clock.now(),
+            self.now(),
             Some(team.org_id.clone()),
             actor.actor(),
             "team.member.remove",
@@ -221,10 +223,13 @@ impl Services {
         roles: RoleSet,
     ) -> Result<User, CoreError> {
         validate_slug("user handle", handle).map_err(CoreError::Invalid)?;
+        if let Some(name) = display_name {
+            validate_display_name("display name", name).map_err(CoreError::Invalid)?;
+        }
         if let Some(e) = email {
             validate_email(e)?;
         }
-        let now = self.clock.now();
+        let now = self.now();
         let user = User {
             id: UserId::generate(),
             org_id: org.id.clone(),
@@ -279,7 +284,7 @@ impl Services {
             ));
         }
         let audit = AuditEntry::new(
-            self.clock.now(),
+            self.now(),
             Some(org.id.clone()),
             actor.actor(),
             "user.roles.set",
@@ -294,7 +299,7 @@ impl Services {
     /// Finds or creates the user an OIDC token vouches for in `org`, and brings their roles and
     /// team memberships in line with the token's groups. Every change is audited.
     pub async fn resolve_oidc_user(&self, org: &Org, id: &OidcIdentity) -> Result<User, CoreError> {
-        let now = self.clock.now();
+        let now = self.now();
         let actor = format!("oidc:{}", id.issuer);
         let user = match self
             .store
@@ -322,7 +327,7 @@ impl Services {
                 let user = User {
                     id: UserId::generate(),
                     org_id: org.id.clone(),
-                    handle: oidc_handle(&id.subject),
+                    handle: oidc_handle(&id.issuer, &id.subject),
                     display_name: id.name.clone().unwrap_or_else(|| id.subject.clone()),
                     email: id.email.clone(),
                     external_subject: Some(id.subject.clone()),
@@ -337,8 +342,16 @@ impl Services {
                     format!("user:{}", user.id),
                     json!({"handle": user.handle, "subject": id.subject, "roles": user.roles, "source": "oidc"}),
                 );
-                self.store.create_user(&user, &audit).await?;
-                user
+                match self.store.create_user(&user, &audit).await {
+                    Ok(()) => user,
+                    // Two first requests of the same person raced; the other one created them.
+                    Err(StoreError::Conflict { .. }) => self
+                        .store
+                        .find_user_by_external_subject(&org.id, &id.subject)
+                        .await?
+                        .ok_or_else(|| not_found("user", &id.subject))?,
+                    Err(e) => return Err(e.into()),
+                }
             }
         };
         let current = self.store.teams_of_user(&user.id).await?;
@@ -394,10 +407,12 @@ impl Services {
     }
 }
 
-/// A handle for a just-in-time OIDC user: the subject reduced to slug characters, prefixed so it
-/// never collides with a handle an admin chose.
-fn oidc_handle(subject: &str) -> String {
-    let mut h: String = subject
+/// A handle for a just-in-time OIDC user: `sso-`, the subject reduced to slug characters, and a
+/// short hash of issuer and subject, so two subjects that reduce alike never collide and the
+/// handle never clashes with one an admin chose.
+fn oidc_handle(issuer: &str, subject: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut readable: String = subject
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -407,8 +422,14 @@ fn oidc_handle(subject: &str) -> String {
             }
         })
         .collect();
-    h.truncate(50);
-    format!("sso-{}", h.trim_matches('-'))
+    readable.truncate(40);
+    let readable = readable.trim_matches('-');
+    let digest = hex::encode(Sha256::digest(format!("{issuer}\n{subject}").as_bytes()));
+    if readable.is_empty() {
+        format!("sso-{}", &digest[..12])
+    } else {
+        format!("sso-{readable}-{}", &digest[..12])
+    }
 }
 
 fn not_found(entity: &'static str, key: &str) -> CoreError {
@@ -434,5 +455,26 @@ pub(crate) fn validate_email(e: &str) -> Result<(), CoreError> {
         Err(CoreError::Invalid(format!(
             "`{e}` is not an e-mail address; use the form name@example.com"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oidc_handle;
+    use crate::identity::validate_slug;
+
+    #[test]
+    fn oidc_handles_are_valid_slugs_and_do_not_collide() {
+        let a = oidc_handle("https://idp", "A.b");
+        let b = oidc_handle("https://idp", "a-B");
+        assert_ne!(a, b);
+        assert!(a.starts_with("sso-a-b-"), "{a}");
+        let long = "x".repeat(80);
+        let c = oidc_handle("https://idp", &format!("{long}1"));
+        let d = oidc_handle("https://idp", &format!("{long}2"));
+        assert_ne!(c, d);
+        for h in [a, b, c, d, oidc_handle("i", "@@@")] {
+            assert!(validate_slug("handle", &h).is_ok(), "{h}");
+        }
     }
 }

@@ -8,7 +8,7 @@ mod identity;
 mod tokens;
 
 pub use identity::{Bootstrap, OidcIdentity};
-pub use tokens::NewToken;
+pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 
 use crate::clock::Clock;
 use crate::ports::Store;
@@ -25,6 +25,12 @@ impl Services {
     /// Services over `store`, telling time by `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
+    }
+
+    /// "Now", truncated to the millisecond precision every store keeps, so what a create returns
+    /// equals what a later read returns.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        crate::audit::truncate_to_millis(self.clock.now())
     }
 
     /// The underlying store (for health checks).

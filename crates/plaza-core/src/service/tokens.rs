@@ -4,7 +4,7 @@ use super::Services;
 use crate::access::{AuthMethod, Principal};
 use crate::audit::AuditEntry;
 use crate::error::{CoreError, StoreError};
-use crate::identity::Role;
+use crate::identity::{validate_display_name, Org, Role, User};
 use crate::ids::TokenId;
 use crate::token::{ApiToken, TokenHash, TokenSecret};
 use chrono::{DateTime, Duration, Utc};
@@ -19,6 +19,9 @@ pub struct NewToken {
     pub secret: TokenSecret,
 }
 
+/// Why a token that matches no stored token is refused.
+pub const UNKNOWN_TOKEN: &str = "unknown token";
+
 /// Longest lifetime a user may give a token.
 pub const MAX_TOKEN_DAYS: i64 = 366;
 
@@ -30,8 +33,8 @@ impl Services {
             .store
             .find_token_by_hash(&TokenHash::of(presented))
             .await?
-            .ok_or_else(|| CoreError::Unauthenticated("unknown token".into()))?;
-        if let Some(reason) = token.unusable_reason(self.clock.now()) {
+            .ok_or_else(|| CoreError::Unauthenticated(UNKNOWN_TOKEN.into()))?;
+        if let Some(reason) = token.unusable_reason(self.now()) {
             return Err(CoreError::Unauthenticated(reason.into()));
         }
         let user = self.store.get_user(&token.user_id).await?;
@@ -41,6 +44,10 @@ impl Services {
 
     /// Issues a token for the caller, valid for `days` (default 90, at most [`MAX_TOKEN_DAYS`]).
     /// `secret` fixes the secret (an operator's `PLAZA_DEMO_TOKEN`); otherwise one is generated.
+    ///
+    /// A caller signed in through SSO cannot mint their own API token: it would keep working after
+    /// the identity provider takes their access away. An admin can issue one deliberately with
+    /// [`Services::issue_token_for_user`].
     pub async fn issue_token(
         &self,
         actor: &Principal,
@@ -48,28 +55,65 @@ impl Services {
         days: Option<i64>,
         secret: Option<TokenSecret>,
     ) -> Result<NewToken, CoreError> {
-        let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
-            return Err(CoreError::Invalid(
-                "a token name must be 1-100 characters (e.g. `ci`)".into(),
+        if matches!(actor.method, AuthMethod::Oidc { .. }) {
+            return Err(CoreError::Forbidden(
+                "you signed in with single sign-on; use your SSO token, or ask an admin to issue \
+                 an API token for you (POST /api/orgs/{org}/users/{user}/tokens)"
+                    .into(),
             ));
         }
+        self.mint(actor, &actor.user, name, days, secret).await
+    }
+
+    /// Issues a token for the org's user `handle` (an admin's act, e.g. for a service account).
+    pub async fn issue_token_for_user(
+        &self,
+        actor: &Principal,
+        org: &Org,
+        handle: &str,
+        name: &str,
+        days: Option<i64>,
+    ) -> Result<NewToken, CoreError> {
+        let owner = self.user_by_handle(&org.id, handle).await?;
+        self.mint(actor, &owner, name, days, None).await
+    }
+
+    /// The tokens of the org's user `handle` (never their secrets).
+    pub async fn list_user_tokens(
+        &self,
+        org: &Org,
+        handle: &str,
+    ) -> Result<Vec<ApiToken>, CoreError> {
+        let owner = self.user_by_handle(&org.id, handle).await?;
+        Ok(self.store.list_tokens(&owner.id).await?)
+    }
+
+    async fn mint(
+        &self,
+        actor: &Principal,
+        owner: &User,
+        name: &str,
+        days: Option<i64>,
+        secret: Option<TokenSecret>,
+    ) -> Result<NewToken, CoreError> {
+        let name = name.trim();
+        validate_display_name("token name", name).map_err(CoreError::Invalid)?;
         let days = days.unwrap_or(90);
         if !(1..=MAX_TOKEN_DAYS).contains(&days) {
             return Err(CoreError::Invalid(format!(
                 "expiresInDays must be between 1 and {MAX_TOKEN_DAYS} (got {days})"
             )));
         }
-        let now = self.clock.now();
+        let now = self.now();
         let secret = secret.unwrap_or_else(TokenSecret::generate);
         let token = ApiToken {
             id: TokenId::generate(),
-            user_id: actor.user.id.clone(),
-            org_id: actor.org_id().clone(),
+            user_id: owner.id.clone(),
+            org_id: owner.org_id.clone(),
             name: name.into(),
             hash: secret.hash(),
-            created_at: crate::audit::truncate_to_millis(now),
-            expires_at: Some(crate::audit::truncate_to_millis(now + Duration::days(days))),
+            created_at: now,
+            expires_at: Some(now + Duration::days(days)),
             revoked_at: None,
         };
         let audit = AuditEntry::new(
@@ -111,7 +155,7 @@ impl Services {
                 "only the token's owner or an org admin can revoke it".into(),
             ));
         }
-        let now = self.clock.now();
+        let now = self.now();
         let audit = AuditEntry::new(
             now,
             Some(token.org_id.clone()),
