@@ -165,9 +165,11 @@ pub struct CreatedTokenView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTokenRequest {
     /// What the token is for (`ci`, `laptop`).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Lifetime in days (1–366, default 90).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 366)]
     pub expires_in_days: Option<i64>,
 }
 
@@ -255,6 +257,8 @@ pub struct AuditVerifyView {
     pub intact: bool,
     /// Records verified (when intact).
     pub records: Option<i64>,
+    /// Hash of the last record (when intact): keep it elsewhere to anchor the log.
+    pub head_hash: Option<String>,
     /// First broken record (when not intact).
     pub broken_at: Option<i64>,
     /// Why it is broken.

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use plaza_core::access::{decide, Access, AuthMethod, Decision, Principal};
 use plaza_core::identity::Org;
 use plaza_core::token::TOKEN_PREFIX;
+use plaza_core::{CoreError, StoreError};
 
 /// Resolves the caller, if the request carries credentials. Bad credentials are an error, never
 /// silently anonymous.
@@ -30,8 +31,9 @@ pub async fn authenticate(
         .to_str()
         .map_err(|_| ApiError::unauthenticated("the Authorization header is not valid text"))?;
     let Some(token) = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
     else {
         return Err(ApiError::unauthenticated(
             "use `Authorization: Bearer <token>` with a Plaza API token or an SSO token",
@@ -49,7 +51,12 @@ pub async fn authenticate(
         };
         let identity = oidc.verify(token).await.map_err(|e| match e {
             OidcError::Rejected(msg) => ApiError::unauthenticated(msg),
-            other => ApiError::unavailable(format!("single sign-on is unavailable: {other}")),
+            other => {
+                tracing::error!(error = %other, "single sign-on failed");
+                ApiError::unavailable(
+                    "single sign-on is unavailable right now; retry later or use a Plaza API token",
+                )
+            }
         })?;
         let org = state.services.org_by_slug(oidc.org_slug()).await?;
         let user = state.services.resolve_oidc_user(&org, &identity).await?;
@@ -68,6 +75,9 @@ pub async fn authenticate(
         "the bearer token is neither a Plaza API token nor a JWT",
     ))
 }
+
+/// What a caller who is not a member of the org in the path is told.
+const NOT_A_MEMBER: &str = "you are not a member of this organisation";
 
 /// The guard a route with rule `access` runs before its handler.
 pub async fn guard(
@@ -96,21 +106,28 @@ async fn authorize(
     if access == Access::Public {
         return Ok(None);
     }
-    let principal = authenticate(state, headers).await?;
+    let Some(principal) = authenticate(state, headers).await? else {
+        return Err(ApiError::unauthenticated(
+            "this needs a token: send `Authorization: Bearer <token>` (see `plaza login`)",
+        ));
+    };
+    // A non-member learns nothing about which orgs exist: a missing org and someone else's org
+    // get the same answer.
     let path_org = match params.iter().find(|(k, _)| *k == "org") {
-        Some((_, slug)) => Some(state.services.org_by_slug(slug).await?),
+        Some((_, slug)) => match state.services.org_by_slug(slug).await {
+            Ok(org) => Some(org),
+            Err(CoreError::Store(StoreError::NotFound { .. })) => {
+                return Err(ApiError::forbidden(NOT_A_MEMBER));
+            }
+            Err(e) => return Err(e.into()),
+        },
         None => None,
     };
-    match decide(access, principal.as_ref(), path_org.as_ref().map(|o| &o.id)) {
+    match decide(access, Some(&principal), path_org.as_ref().map(|o| &o.id)) {
         Decision::Allow => {}
-        Decision::Unauthenticated => {
-            return Err(ApiError::unauthenticated(
-                "this needs a token: send `Authorization: Bearer <token>` (see `plaza login`)",
-            ))
-        }
+        Decision::Unauthenticated => return Err(ApiError::unauthenticated("no credentials")),
         Decision::Forbidden(why) => return Err(ApiError::forbidden(why)),
     }
-    let principal = principal.ok_or_else(|| ApiError::unauthenticated("no credentials"))?;
     let org = match path_org {
         Some(org) => org,
         None => state.services.store().get_org(principal.org_id()).await?,

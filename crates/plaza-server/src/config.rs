@@ -21,6 +21,22 @@ pub struct ServerConfig {
     pub oidc: Option<OidcConfig>,
 }
 
+impl ServerConfig {
+    /// Checks the values make sense together; the text names the setting and the fix.
+    pub fn check(&self) -> Result<(), String> {
+        if self.request_timeout_secs == 0 {
+            return Err("server.request_timeout_secs must be at least 1 (seconds)".into());
+        }
+        if self.body_limit_bytes < 1024 {
+            return Err(format!(
+                "server.body_limit_bytes is {}; it must be at least 1024 bytes",
+                self.body_limit_bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {

@@ -15,7 +15,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -30,7 +30,9 @@ pub fn wrap(router: Router, state: AppState) -> Router {
         .layer(from_fn_with_state(timeout_after, timeout))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .make_span_with(|req: &Request| {
                 let id = req
                     .extensions()
                     .get::<RequestId>()
@@ -41,6 +43,45 @@ pub fn wrap(router: Router, state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(sanitize_request_id))
+}
+
+/// The method as a metric label: the standard methods by name, anything else as `OTHER`, so a
+/// caller cannot create new time series at will.
+fn metric_method(m: &axum::http::Method) -> String {
+    use axum::http::Method;
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if KNOWN.contains(m) {
+        m.as_str().to_owned()
+    } else {
+        "OTHER".to_owned()
+    }
+}
+
+/// Drops an incoming `x-request-id` that is too long or holds characters other than letters,
+/// digits and `-_.:`, so a generated one replaces it: ids end up in logs and must stay inert.
+async fn sanitize_request_id(mut req: Request, next: Next) -> Response {
+    let acceptable = req.headers().get(&REQUEST_ID).is_none_or(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 128
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c))
+    });
+    if !acceptable {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(req).await
 }
 
 /// The answer to a request whose handler panicked: logged, then a generic 500 problem.
@@ -49,7 +90,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
+    let method = metric_method(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()

@@ -4,6 +4,7 @@ use crate::api::*;
 use crate::problem::{Problem, ProblemItem};
 use crate::routes;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -17,13 +18,13 @@ use utoipa::{Modify, OpenApi};
         routes::audit::list, routes::audit::verify,
         routes::teams::list, routes::teams::create, routes::teams::show, routes::teams::members,
         routes::teams::add_member, routes::teams::remove_member,
-        routes::users::list, routes::users::create, routes::users::set_roles,
+        routes::users::list, routes::users::create, routes::users::set_roles, routes::users::list_tokens, routes::users::issue_token,
         routes::apps::list, routes::apps::register, routes::apps::show,
     ),
     components(schemas(Problem, ProblemItem, OrgView, TeamView, UserView, MeView, TokenView, CreatedTokenView,
         NewTokenRequest, NewTeamRequest, NewUserRequest, SetRolesRequest, AuditRecordView, AuditVerifyView,
         AppVersionView, ValidationView, HealthView)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
 )]
 struct ApiDoc;
 
@@ -37,6 +38,83 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A Plaza API token (`plz_…`) or an OIDC JWT from the configured identity provider")).build()),
         );
     }
+}
+
+/// Documents the error answers every operation can give, uniformly: 401 and 403 where a token
+/// is required, 400/413/415/422 where a body is read, 400 where a query string is parsed, 404
+/// where the path names something, 503 for timeouts; and gives every 4xx/5xx answer the
+/// `application/problem+json` media type, which is what the server sends.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| matches!(p.parameter_in, ParameterIn::Query))
+                });
+                let mut wanted: Vec<(&str, &str)> =
+                    vec![("503", "The request timed out or a dependency is down")];
+                if secured {
+                    wanted.push(("401", "Missing, malformed, expired or revoked credentials"));
+                    wanted.push(("403", "Authenticated, but not allowed"));
+                }
+                if has_body {
+                    wanted.push(("400", "The body is not well-formed"));
+                    wanted.push(("413", "The body is larger than the server accepts"));
+                    wanted.push(("415", "The body's media type is not accepted"));
+                    wanted.push((
+                        "422",
+                        "The body is well-formed but invalid; `errors` says where",
+                    ));
+                }
+                if has_query {
+                    wanted.push(("400", "The query string is malformed"));
+                    wanted.push(("422", "A query parameter is out of range"));
+                }
+                if path.contains('{') {
+                    wanted.push(("404", "What the path names does not exist"));
+                }
+                for (status, description) in wanted {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem_response(description).into());
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(r) = response {
+                        if status.starts_with('4') || status.starts_with('5') {
+                            let description = r.description.clone();
+                            *r = problem_response(&description);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            crate::problem::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
 }
 
 /// The document.

@@ -59,7 +59,7 @@ impl ApiError {
             status,
             slug,
             title,
-            detail: detail.into(),
+            detail: cap(detail.into()),
             errors: Vec::new(),
             www_authenticate: false,
         }
@@ -173,6 +173,17 @@ impl ApiError {
     }
 }
 
+/// Longest detail answered: details may echo input, which must not balloon the answer.
+const MAX_DETAIL_CHARS: usize = 1000;
+
+fn cap(mut s: String) -> String {
+    if let Some((i, _)) = s.char_indices().nth(MAX_DETAIL_CHARS) {
+        s.truncate(i);
+        s.push('…');
+    }
+    s
+}
+
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         match e {
@@ -207,5 +218,18 @@ impl IntoResponse for ApiError {
             );
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_that_echo_huge_input_are_capped() {
+        let e = ApiError::not_found(format!("token `{}` not found", "x".repeat(5000)));
+        let d = e.problem().detail;
+        assert_eq!(d.chars().count(), MAX_DETAIL_CHARS + 1);
+        assert!(d.ends_with('…'));
     }
 }

@@ -38,21 +38,14 @@ pub async fn register(
     body: ManifestBody,
 ) -> Result<(StatusCode, Json<AppVersionView>), ApiError> {
     let validated = body.0;
-    let Some(manifest) = validated.manifest.filter(|_| {
-        validated
-            .diagnostics
-            .iter()
-            .all(|d| d.severity != plaza_manifest::Severity::Error)
-    }) else {
-        let errors = validated
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == plaza_manifest::Severity::Error)
-            .map(|d| ProblemItem {
-                pointer: d.location.pointer.clone(),
-                detail: diagnostic_text(d),
-            })
-            .collect();
+    let errors: Vec<ProblemItem> = validated
+        .errors()
+        .map(|d| ProblemItem {
+            pointer: d.location.pointer.clone(),
+            detail: diagnostic_text(d),
+        })
+        .collect();
+    let Some(manifest) = validated.manifest.filter(|_| errors.is_empty()) else {
         return Err(ApiError::invalid(
             "the manifest is invalid; fix every problem listed",
             errors,

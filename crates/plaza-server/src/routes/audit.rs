@@ -30,6 +30,7 @@ pub struct AuditQuery {
     /// Only records after this sequence number (paging).
     pub after: Option<i64>,
     /// Page size, 1–1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -58,15 +59,17 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/audit/verify", tag = "audit", security(("bearer" = [])), responses((status = 200, body = AuditVerifyView), (status = 403, body = Problem)))]
 pub async fn verify(State(s): State<AppState>) -> Result<Json<AuditVerifyView>, ApiError> {
     Ok(Json(match s.services.verify_audit_chain().await? {
-        Ok(n) => AuditVerifyView {
+        Ok(head) => AuditVerifyView {
             intact: true,
-            records: Some(n),
+            records: Some(head.seq),
+            head_hash: Some(head.hash),
             broken_at: None,
             reason: None,
         },
         Err(b) => AuditVerifyView {
             intact: false,
             records: None,
+            head_hash: None,
             broken_at: Some(b.seq),
             reason: Some(b.reason),
         },

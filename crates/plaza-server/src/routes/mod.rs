@@ -37,18 +37,11 @@ const ADMIN: Access = Access::OrgRole(&[Role::Admin]);
 const AUTHOR: Access = Access::OrgRole(&[Role::Author]);
 const AUDITOR: Access = Access::OrgRole(&[Role::Admin, Role::Council]);
 
+#[rustfmt::skip] // a table reads best as one route per line
 fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
-    let r =
-        |method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>| {
-            (
-                RouteSpec {
-                    method,
-                    path,
-                    access,
-                },
-                handler,
-            )
-        };
+    let r = |method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>| {
+        (RouteSpec { method, path, access }, handler)
+    };
     use Access::{Authenticated, OrgMember, Public};
     vec![
         r(Method::GET, "/", Public, get(meta::index)),
@@ -56,107 +49,29 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::GET, "/readyz", Public, get(health::readyz)),
         r(Method::GET, "/metrics", Public, get(health::metrics)),
         r(Method::GET, "/api/openapi.json", Public, get(meta::openapi)),
-        r(
-            Method::GET,
-            "/api/schemas/manifest.json",
-            Public,
-            get(meta::manifest_schema),
-        ),
-        r(
-            Method::POST,
-            "/api/manifests/validate",
-            Authenticated,
-            post(manifests::validate),
-        ),
+        r(Method::GET, "/api/schemas/manifest.json", Public, get(meta::manifest_schema)),
+        r(Method::POST, "/api/manifests/validate", Authenticated, post(manifests::validate)),
         r(Method::GET, "/api/me", Authenticated, get(me::show)),
         r(Method::GET, "/api/tokens", Authenticated, get(tokens::list)),
-        r(
-            Method::POST,
-            "/api/tokens",
-            Authenticated,
-            post(tokens::create),
-        ),
-        r(
-            Method::DELETE,
-            "/api/tokens/{id}",
-            Authenticated,
-            delete(tokens::revoke),
-        ),
+        r(Method::POST, "/api/tokens", Authenticated, post(tokens::create)),
+        r(Method::DELETE, "/api/tokens/{id}", Authenticated, delete(tokens::revoke)),
         r(Method::GET, "/api/audit", AUDITOR, get(audit::list)),
         r(Method::GET, "/api/audit/verify", ADMIN, get(audit::verify)),
         r(Method::GET, "/api/orgs/{org}", OrgMember, get(me::org)),
-        r(
-            Method::GET,
-            "/api/orgs/{org}/teams",
-            OrgMember,
-            get(teams::list),
-        ),
-        r(
-            Method::POST,
-            "/api/orgs/{org}/teams",
-            ADMIN,
-            post(teams::create),
-        ),
-        r(
-            Method::GET,
-            "/api/orgs/{org}/teams/{team}",
-            OrgMember,
-            get(teams::show),
-        ),
-        r(
-            Method::GET,
-            "/api/orgs/{org}/teams/{team}/members",
-            OrgMember,
-            get(teams::members),
-        ),
-        r(
-            Method::PUT,
-            "/api/orgs/{org}/teams/{team}/members/{user}",
-            ADMIN,
-            put(teams::add_member),
-        ),
-        r(
-            Method::DELETE,
-            "/api/orgs/{org}/teams/{team}/members/{user}",
-            ADMIN,
-            delete(teams::remove_member),
-        ),
-        r(
-            Method::GET,
-            "/api/orgs/{org}/users",
-            ADMIN,
-            get(users::list),
-        ),
-        r(
-            Method::POST,
-            "/api/orgs/{org}/users",
-            ADMIN,
-            post(users::create),
-        ),
-        r(
-            Method::PUT,
-            "/api/orgs/{org}/users/{user}/roles",
-            ADMIN,
-            put(users::set_roles),
-        ),
-        r(
-            Method::GET,
-            "/api/orgs/{org}/apps",
-            OrgMember,
-            get(apps::list),
-        ),
-        r(
-            Method::POST,
-            "/api/orgs/{org}/apps",
-            AUTHOR,
-            post(apps::register),
-        ),
-        r(
-            Method::GET,
-            "/api/orgs/{org}/apps/{app}/versions/{version}",
-            OrgMember,
-            get(apps::show),
-        ),
+        r(Method::GET, "/api/orgs/{org}/teams", OrgMember, get(teams::list)),
+        r(Method::POST, "/api/orgs/{org}/teams", ADMIN, post(teams::create)),
+        r(Method::GET, "/api/orgs/{org}/teams/{team}", OrgMember, get(teams::show)),
+        r(Method::GET, "/api/orgs/{org}/teams/{team}/members", OrgMember, get(teams::members)),
+        r(Method::PUT, "/api/orgs/{org}/teams/{team}/members/{user}", ADMIN, put(teams::add_member)),
+        r(Method::DELETE, "/api/orgs/{org}/teams/{team}/members/{user}", ADMIN, delete(teams::remove_member)),
+        r(Method::GET, "/api/orgs/{org}/users", ADMIN, get(users::list)),
+        r(Method::POST, "/api/orgs/{org}/users", ADMIN, post(users::create)),
+        r(Method::PUT, "/api/orgs/{org}/users/{user}/roles", ADMIN, put(users::set_roles)),
+        r(Method::GET, "/api/orgs/{org}/users/{user}/tokens", ADMIN, get(users::list_tokens)),
+        r(Method::POST, "/api/orgs/{org}/users/{user}/tokens", ADMIN, post(users::issue_token)),
+        r(Method::GET, "/api/orgs/{org}/apps", OrgMember, get(apps::list)),
+        r(Method::POST, "/api/orgs/{org}/apps", AUTHOR, post(apps::register)),
+        r(Method::GET, "/api/orgs/{org}/apps/{app}/versions/{version}", OrgMember, get(apps::show)),
     ]
 }
 

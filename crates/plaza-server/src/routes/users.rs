@@ -1,6 +1,8 @@
 //! Users and their roles (admin).
 
-use crate::api::{NewUserRequest, SetRolesRequest, UserView};
+use crate::api::{
+    CreatedTokenView, NewTokenRequest, NewUserRequest, SetRolesRequest, TokenView, UserView,
+};
 use crate::extract::ApiJson;
 use crate::problem::{ApiError, Problem, ProblemItem};
 use crate::state::AppState;
@@ -87,4 +89,38 @@ fn parse_roles(names: &[String]) -> Result<RoleSet, ApiError> {
     } else {
         Err(ApiError::invalid("unknown role names", errors))
     }
+}
+
+/// A user's API tokens (admin; never their secrets).
+#[utoipa::path(get, path = "/api/orgs/{org}/users/{user}/tokens", tag = "identity", security(("bearer" = [])), params(("org" = String, Path), ("user" = String, Path, description = "User handle")), responses((status = 200, body = Vec<TokenView>), (status = 404, body = Problem)))]
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+    Path((_, user)): Path<(String, String)>,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    let tokens = s.services.list_user_tokens(&org, &user).await?;
+    Ok(Json(tokens.into_iter().map(Into::into).collect()))
+}
+
+/// Issues an API token for a user, e.g. a service account (admin); the secret is in this answer
+/// only. Revoke it with `DELETE /api/tokens/{id}`.
+#[utoipa::path(post, path = "/api/orgs/{org}/users/{user}/tokens", tag = "identity", security(("bearer" = [])), params(("org" = String, Path), ("user" = String, Path, description = "User handle")), request_body = NewTokenRequest, responses((status = 201, body = CreatedTokenView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn issue_token(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Extension(org): Extension<Org>,
+    Path((_, user)): Path<(String, String)>,
+    ApiJson(body): ApiJson<NewTokenRequest>,
+) -> Result<(StatusCode, Json<CreatedTokenView>), ApiError> {
+    let new = s
+        .services
+        .issue_token_for_user(&p, &org, &user, &body.name, body.expires_in_days)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedTokenView {
+            token: new.token.into(),
+            secret: new.secret.expose().to_owned(),
+        }),
+    ))
 }

@@ -52,6 +52,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/api/orgs/{org}/users", Rule::Admin),
     ("POST", "/api/orgs/{org}/users", Rule::Admin),
     ("PUT", "/api/orgs/{org}/users/{user}/roles", Rule::Admin),
+    ("GET", "/api/orgs/{org}/users/{user}/tokens", Rule::Admin),
+    ("POST", "/api/orgs/{org}/users/{user}/tokens", Rule::Admin),
     ("GET", "/api/orgs/{org}/apps", Rule::Member),
     ("POST", "/api/orgs/{org}/apps", Rule::Author),
     (
@@ -92,7 +94,9 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
         ("PUT", "/api/orgs/{org}/users/{user}/roles") => {
             json(serde_json::json!({"roles": ["consumer"]}))
         }
-        ("POST", "/api/tokens") => json(serde_json::json!({"name": "matrix"})),
+        ("POST", "/api/tokens") | ("POST", "/api/orgs/{org}/users/{user}/tokens") => {
+            json(serde_json::json!({"name": "matrix"}))
+        }
         ("POST", "/api/orgs/{org}/apps") | ("POST", "/api/manifests/validate") => {
             Some(("application/yaml", SEED_MANIFEST.as_bytes().to_vec()))
         }

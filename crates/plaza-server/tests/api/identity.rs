@@ -371,3 +371,153 @@ async fn apps_register_from_a_valid_manifest_and_refuse_an_invalid_one() {
     assert_eq!(v.status, 200);
     assert_eq!(v.body["valid"], true, "{}", v.text);
 }
+
+#[tokio::test]
+async fn an_admin_issues_and_lists_tokens_for_a_service_account() {
+    let app = TestApp::new().await;
+    let t = Some(app.admin_token.as_str());
+    let u = app
+        .send_json(
+            Method::POST,
+            "/api/orgs/acme/users",
+            t,
+            json!({"handle": "ci-bot", "roles": ["author"]}),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{}", u.text);
+    let issued = app
+        .send_json(
+            Method::POST,
+            "/api/orgs/acme/users/ci-bot/tokens",
+            t,
+            json!({"name": "pipeline", "expiresInDays": 30}),
+        )
+        .await;
+    assert_eq!(issued.status, 201, "{}", issued.text);
+    let secret = issued.body["secret"].as_str().unwrap();
+    let me = app.get("/api/me", Some(secret)).await;
+    assert_eq!(me.body["user"]["handle"], "ci-bot");
+    let listed = app.get("/api/orgs/acme/users/ci-bot/tokens", t).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert!(!listed.text.contains(secret));
+    let audit = app.get("/api/audit?action=token.create", t).await;
+    let last = audit.body.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["details"]["name"], "pipeline");
+    let missing = app
+        .send_json(
+            Method::POST,
+            "/api/orgs/acme/users/nobody/tokens",
+            t,
+            json!({"name": "x"}),
+        )
+        .await;
+    assert_problem(&missing, 404);
+}
+
+#[tokio::test]
+async fn names_with_control_or_bidi_characters_or_absurd_length_are_refused() {
+    let app = TestApp::new().await;
+    let t = Some(app.admin_token.as_str());
+    for name in ["", "a\u{0}b", "evil\u{202E}txt.exe", &"n".repeat(100_000)] {
+        let r = app
+            .send_json(
+                Method::POST,
+                "/api/orgs/acme/teams",
+                t,
+                json!({"slug": "ok-team", "name": name}),
+            )
+            .await;
+        assert_problem(&r, 422);
+        let r = app
+            .send_json(Method::POST, "/api/tokens", t, json!({"name": name}))
+            .await;
+        assert_problem(&r, 422);
+    }
+}
+
+#[tokio::test]
+async fn what_a_create_returns_is_what_a_read_returns() {
+    let app = TestApp::new().await;
+    let t = Some(app.admin_token.as_str());
+    let created = app
+        .send_json(
+            Method::POST,
+            "/api/orgs/acme/teams",
+            t,
+            json!({"slug": "same"}),
+        )
+        .await;
+    let read = app.get("/api/orgs/acme/teams/same", t).await;
+    assert_eq!(created.body, read.body);
+    let created = app
+        .send_json(
+            Method::POST,
+            "/api/orgs/acme/users",
+            t,
+            json!({"handle": "same"}),
+        )
+        .await;
+    let listed = app.get("/api/orgs/acme/users", t).await;
+    let read = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["handle"] == "same")
+        .unwrap()
+        .clone();
+    assert_eq!(created.body, read);
+}
+
+#[tokio::test]
+async fn versions_equal_but_for_build_metadata_conflict() {
+    let app = TestApp::new().await;
+    let author = Some(app.role_tokens[&Role::Author].as_str());
+    let with_build = |b: &str| {
+        SEED_MANIFEST
+            .replace("version: 1.2.0", &format!("version: 1.2.0+{b}"))
+            .into_bytes()
+    };
+    let r = app
+        .call(
+            Method::POST,
+            "/api/orgs/acme/apps",
+            author,
+            Some(("application/yaml", with_build("build.1"))),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .call(
+            Method::POST,
+            "/api/orgs/acme/apps",
+            author,
+            Some(("application/yaml", with_build("build.2"))),
+        )
+        .await;
+    assert_problem(&r, 409);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("build metadata"),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = TestApp::new().await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let req = axum::http::Request::builder()
+            .uri("/api/me")
+            .header("authorization", format!("{scheme} {}", app.admin_token))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(app.router.clone(), req)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{scheme}");
+    }
+}

@@ -119,6 +119,16 @@ async fn a_valid_jwt_signs_in_and_its_groups_become_teams_and_roles() {
     // The admin role from the group works.
     let users = app.get("/api/orgs/acme/users", Some(&jwt)).await;
     assert_eq!(users.status, 200);
+    // An SSO user cannot mint an API token that would outlive the identity provider's control.
+    let minted = app
+        .send_json(
+            Method::POST,
+            "/api/tokens",
+            Some(&jwt),
+            json!({"name": "escape"}),
+        )
+        .await;
+    assert_problem(&minted, 403);
 
     // Leaving the group at the identity provider takes effect on the next request.
     let jwt = idp.token(claims(&["authors"]));

@@ -69,11 +69,18 @@ async fn unknown_routes_and_methods_are_problems() {
     let app = TestApp::new().await;
     assert_problem(&app.get("/api/nope", None).await, 404);
     assert_problem(&app.call(Method::DELETE, "/healthz", None, None).await, 405);
-    assert_problem(
-        &app.get("/api/orgs/no-such-org/teams", Some(&app.admin_token))
-            .await,
-        404,
-    );
+    // Which orgs exist is nobody's business but their members': no token is 401 before any
+    // lookup, and a missing org looks exactly like someone else's.
+    assert_problem(&app.get("/api/orgs/no-such-org/teams", None).await, 401);
+    let missing = app
+        .get("/api/orgs/no-such-org/teams", Some(&app.admin_token))
+        .await;
+    let foreign = app
+        .get("/api/orgs/globex/teams", Some(&app.admin_token))
+        .await;
+    assert_problem(&missing, 403);
+    assert_problem(&foreign, 403);
+    assert_eq!(missing.body["detail"], foreign.body["detail"]);
 }
 
 #[tokio::test]
@@ -97,4 +104,67 @@ async fn a_body_over_the_limit_is_413() {
         .send_json(Method::POST, "/api/tokens", Some(&app.admin_token), big)
         .await;
     assert_problem(&r, 413);
+}
+
+#[tokio::test]
+async fn unknown_methods_do_not_create_metric_series() {
+    let app = TestApp::new().await;
+    for m in ["XA", "XB", "XC"] {
+        app.call(
+            Method::from_bytes(m.as_bytes()).unwrap(),
+            "/healthz",
+            None,
+            None,
+        )
+        .await;
+    }
+    let m = app.get("/metrics", None).await;
+    assert!(!m.text.contains("method=\"XA\""), "{}", m.text);
+    assert!(
+        m.text
+            .contains("method=\"OTHER\",route=\"/healthz\",status=\"405\"} 3"),
+        "{}",
+        m.text
+    );
+}
+
+#[tokio::test]
+async fn unsafe_request_ids_are_replaced() {
+    let app = TestApp::new().await;
+    for bad in ["evil<script>", &"x".repeat(200)] {
+        let req = axum::http::Request::builder()
+            .uri("/healthz")
+            .header("x-request-id", bad)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(app.router.clone(), req)
+            .await
+            .unwrap();
+        let id = resp.headers()["x-request-id"].to_str().unwrap();
+        assert_ne!(id, bad);
+        assert_eq!(id.len(), 36, "a generated UUID: {id}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_problem_answers_as_problem_json() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let create = &doc["paths"]["/api/orgs/{org}/teams"]["post"]["responses"];
+    for status in ["401", "403", "400", "413", "415", "422", "409"] {
+        let content = &create[status]["content"];
+        assert!(
+            content["application/problem+json"].is_object(),
+            "{status}: {content}"
+        );
+        assert!(content["application/json"].is_null(), "{status}: {content}");
+    }
+    let limit = doc["paths"]["/api/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()
+        .clone();
+    assert_eq!(limit["schema"]["maximum"], 1000, "{limit}");
 }
