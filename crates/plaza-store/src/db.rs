@@ -24,9 +24,9 @@ pub(crate) fn write_err(entity: &'static str) -> impl Fn(sqlx::Error) -> StoreEr
                 entity,
                 detail: format!("the {entity} clashes with an existing one (same id or key)"),
             },
-            ErrorKind::ForeignKeyViolation => StoreError::Conflict {
+            ErrorKind::ForeignKeyViolation => StoreError::NotFound {
                 entity,
-                detail: format!("the {entity} refers to a record that does not exist"),
+                key: format!("a record this {entity} refers to"),
             },
             _ => backend_err(e),
         },

@@ -90,6 +90,7 @@ impl PlazaConfig {
         if let Some(v) = env("PLAZA_REQUEST_TIMEOUT_SECS") {
             config.server.request_timeout_secs = parse_number("PLAZA_REQUEST_TIMEOUT_SECS", &v)?;
         }
+        config.server.check().map_err(anyhow::Error::msg)?;
         Ok(config)
     }
 
@@ -163,5 +164,8 @@ mod tests {
         let err = PlazaConfig::load(&sources(None, &[("PLAZA_REQUEST_TIMEOUT_SECS", "soon")]))
             .unwrap_err();
         assert!(err.to_string().contains("PLAZA_REQUEST_TIMEOUT_SECS"));
+        let err =
+            PlazaConfig::load(&sources(None, &[("PLAZA_REQUEST_TIMEOUT_SECS", "0")])).unwrap_err();
+        assert!(err.to_string().contains("request_timeout_secs"), "{err}");
     }
 }

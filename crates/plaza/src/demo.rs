@@ -6,8 +6,9 @@ use anyhow::Context;
 use plaza_core::access::AuthMethod;
 use plaza_core::identity::{Role, RoleSet};
 use plaza_core::ids::TokenId;
-use plaza_core::service::Services;
+use plaza_core::service::{Services, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 use plaza_core::token::TokenSecret;
+use plaza_core::CoreError;
 
 /// The demo org's slug.
 pub const DEMO_ORG: &str = "demo";
@@ -43,13 +44,19 @@ pub async fn seed(services: &Services, fixed: Option<String>) -> anyhow::Result<
         return Ok(boot.token);
     }
     if let Some(t) = &fixed {
-        if services.authenticate_token(t.expose()).await.is_ok() {
-            return Ok(t.clone());
+        match services.authenticate_token(t.expose()).await {
+            Ok(_) => return Ok(t.clone()),
+            Err(CoreError::Unauthenticated(why)) if why != UNKNOWN_TOKEN => anyhow::bail!(
+                "PLAZA_DEMO_TOKEN names a demo token that can no longer be used ({why}); \
+                 choose a new PLAZA_DEMO_TOKEN, or remove the data directory to start afresh"
+            ),
+            Err(CoreError::Unauthenticated(_)) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     let admin = admin_principal(services).await?;
     let new = services
-        .issue_token(&admin, "demo start-up", Some(30), fixed)
+        .issue_token(&admin, "demo start-up", Some(MAX_TOKEN_DAYS), fixed)
         .await?;
     Ok(new.secret)
 }
@@ -127,4 +134,45 @@ async fn populate(services: &Services) -> anyhow::Result<()> {
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    const FIXED: &str = "plz_demo-fixed-token-0123456789";
+
+    async fn services(dir: &std::path::Path) -> Services {
+        let store = plaza_store::connect(&plaza_store::sqlite_url_for_data_dir(dir))
+            .await
+            .unwrap();
+        Services::new(store, Arc::new(plaza_core::SystemClock))
+    }
+
+    #[tokio::test]
+    async fn seeding_is_idempotent_and_keeps_the_fixed_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = services(dir.path()).await;
+        assert_eq!(seed(&s, Some(FIXED.into())).await.unwrap().expose(), FIXED);
+        assert_eq!(seed(&s, Some(FIXED.into())).await.unwrap().expose(), FIXED);
+        let fresh = seed(&s, None).await.unwrap();
+        assert!(s.authenticate_token(fresh.expose()).await.is_ok());
+        let org = s.org_by_slug(DEMO_ORG).await.unwrap();
+        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_revoked_fixed_token_stops_start_up_with_a_way_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = services(dir.path()).await;
+        seed(&s, Some(FIXED.into())).await.unwrap();
+        let admin = s.authenticate_token(FIXED).await.unwrap();
+        let AuthMethod::Token { token_id } = admin.method.clone() else {
+            unreachable!()
+        };
+        s.revoke_token(&admin, &token_id).await.unwrap();
+        let err = seed(&s, Some(FIXED.into())).await.unwrap_err().to_string();
+        assert!(err.contains("choose a new PLAZA_DEMO_TOKEN"), "{err}");
+    }
 }

@@ -19,10 +19,11 @@ pub enum AuditCommand {
 pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AuditCommand::Verify { store } => {
-            let services = StoreArgs::open(&store.config()?).await?;
+            let services = StoreArgs::open_existing(&store.config()?).await?;
             match services.verify_audit_chain().await? {
-                Ok(n) => {
-                    println!("audit chain intact: {n} record(s) verified");
+                Ok(head) => {
+                    println!("audit chain intact: {} record(s) verified", head.seq);
+                    println!("head: record {} hash {}", head.seq, head.hash);
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(b) => {

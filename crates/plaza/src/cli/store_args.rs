@@ -36,6 +36,24 @@ impl StoreArgs {
         Ok(config)
     }
 
+    /// Opens the store of `config` only if it already exists: for commands that inspect, where a
+    /// mistyped `--data` must be an error, not a fresh empty database.
+    pub async fn open_existing(config: &PlazaConfig) -> anyhow::Result<Services> {
+        let file = match &config.database_url {
+            None => Some(config.data_dir.join("plaza.db")),
+            Some(url) => sqlite_path(url),
+        };
+        if let Some(path) = file {
+            if !path.exists() {
+                anyhow::bail!(
+                    "no Plaza database at {}; point --data (or --database) at an existing one",
+                    path.display()
+                );
+            }
+        }
+        Self::open(config).await
+    }
+
     /// Opens (creating and migrating as needed) the store of `config`.
     pub async fn open(config: &PlazaConfig) -> anyhow::Result<Services> {
         if config.database_url.is_none() {
@@ -48,5 +66,55 @@ impl StoreArgs {
         }
         let store = plaza_store::connect(&config.store_url()).await?;
         Ok(Services::new(store, Arc::new(SystemClock)))
+    }
+}
+
+/// The file behind an SQLite URL (`sqlite://PATH` or `sqlite:PATH`, query string ignored).
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = percent_decode(rest.split('?').next().unwrap_or(rest));
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_path("sqlite:///srv/my%20data/plaza.db?mode=rwc"),
+            Some(PathBuf::from("/srv/my data/plaza.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:plaza.db"),
+            Some(PathBuf::from("plaza.db"))
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://h/db"), None);
     }
 }

@@ -96,3 +96,19 @@ fn audit_verify_passes_then_detects_an_edited_record() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn audit_verify_on_a_missing_database_is_an_error_not_an_empty_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["audit", "verify", "--data", "nowhere"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no Plaza database"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !dir.path().join("nowhere").exists(),
+        "verify must not create a database"
+    );
+}
