@@ -239,3 +239,18 @@ async fn the_openapi_document_covers_every_route() {
         assert!(op.is_object(), "OpenAPI lacks {} {}", s.method, s.path);
     }
 }
+
+#[test]
+fn docs_api_md_lists_every_route() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).unwrap();
+    for s in route_specs() {
+        let row = format!("| {} | `{}` |", s.method, s.path);
+        assert!(
+            doc.contains(&row),
+            "docs/api.md has no row for {} {}",
+            s.method,
+            s.path
+        );
+    }
+}
