@@ -165,7 +165,11 @@ pub struct CreatedTokenView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTokenRequest {
     /// What the token is for (`ci`, `laptop`).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^(?=.*\S)[^\u0000-\u001f\u007f-\u009f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]+$"
+    )]
     pub name: String,
     /// Lifetime in days (1–366, default 90).
     #[serde(default)]
@@ -178,9 +182,15 @@ pub struct NewTokenRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTeamRequest {
     /// URL name: lowercase letters, digits, hyphens.
+    #[schema(pattern = r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
     pub slug: String,
     /// Display name (defaults to the slug).
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^(?=.*\S)[^\u0000-\u001f\u007f-\u009f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]+$"
+    )]
     pub name: Option<String>,
 }
 
@@ -189,16 +199,42 @@ pub struct NewTeamRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewUserRequest {
     /// Login handle: lowercase letters, digits, hyphens.
+    #[schema(pattern = r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
     pub handle: String,
     /// Display name (defaults to the handle).
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^(?=.*\S)[^\u0000-\u001f\u007f-\u009f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]+$"
+    )]
     pub display_name: Option<String>,
     /// E-mail address.
     #[serde(default)]
     pub email: Option<String>,
     /// Roles (default: consumer).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<RoleName>>)]
     pub roles: Option<Vec<String>>,
+}
+
+/// A role's wire name (documentation only: bodies carry plain strings, so an unknown role is
+/// reported with its position rather than as a parse failure).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum RoleName {
+    /// Publishes apps.
+    Author,
+    /// Installs apps for a team.
+    Consumer,
+    /// Works the review queue.
+    Reviewer,
+    /// Governance.
+    Council,
+    /// Money.
+    Finance,
+    /// Administration.
+    Admin,
 }
 
 /// Body of `PUT /api/orgs/{org}/users/{user}/roles`.
@@ -206,6 +242,7 @@ pub struct NewUserRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetRolesRequest {
     /// The complete new set of roles.
+    #[schema(value_type = Vec<RoleName>)]
     pub roles: Vec<String>,
 }
 

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         routes::apps::list, routes::apps::register, routes::apps::show,
     ),
     components(schemas(Problem, ProblemItem, OrgView, TeamView, UserView, MeView, TokenView, CreatedTokenView,
-        NewTokenRequest, NewTeamRequest, NewUserRequest, SetRolesRequest, AuditRecordView, AuditVerifyView,
+        NewTokenRequest, NewTeamRequest, RoleName, NewUserRequest, SetRolesRequest, AuditRecordView, AuditVerifyView,
         AppVersionView, ValidationView, HealthView)),
     modifiers(&BearerAuth, &ProblemResponses),
 )]

@@ -29,7 +29,7 @@ pub async fn list(
 /// Registers a version from its manifest (YAML or JSON). An invalid manifest is refused with every
 /// problem located.
 #[utoipa::path(post, path = "/api/orgs/{org}/apps", tag = "apps", security(("bearer" = [])), params(("org" = String, Path)),
-    request_body(content = String, description = "A Plaza manifest v1", content_type = "application/yaml"),
+    request_body(content = Object, description = "A Plaza manifest v1 (YAML, or JSON with `Content-Type: application/json`)", content_type = "application/yaml"),
     responses((status = 201, body = AppVersionView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn register(
     State(s): State<AppState>,

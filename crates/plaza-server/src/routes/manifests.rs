@@ -65,7 +65,7 @@ impl ManifestBody {
 
 /// Validates a manifest and reports every problem with its location; never stores anything.
 #[utoipa::path(post, path = "/api/manifests/validate", tag = "manifests", security(("bearer" = [])),
-    request_body(content = String, description = "A Plaza manifest v1", content_type = "application/yaml"),
+    request_body(content = Object, description = "A Plaza manifest v1 (YAML, or JSON with `Content-Type: application/json`)", content_type = "application/yaml"),
     responses((status = 200, body = ValidationView), (status = 415, body = Problem)))]
 pub async fn validate(body: ManifestBody) -> Json<ValidationView> {
     Json(body.view())
