@@ -133,3 +133,52 @@ fn serve_demo_answers_over_http_and_shuts_down_gracefully() {
     let out = run(&["audit", "verify", "--data", "data"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn json_logs_carry_the_request_id_and_flags_override_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = plaza()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data", "data"])
+        // The flag must win over the environment, which names a port nobody may bind.
+        .env("PLAZA_LISTEN", "127.0.0.1:1")
+        .env("PLAZA_LOG_FORMAT", "json")
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("Plaza listening on ")
+                .map(|u| u.trim().to_owned())
+        })
+        .expect("the server prints its address");
+    assert!(!base.ends_with(":1"), "{base}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{base}/healthz"))
+            .header("x-request-id", "trace-me-42")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let logs = text(&out.stderr);
+    let line = logs
+        .lines()
+        .find(|l| l.contains("trace-me-42"))
+        .unwrap_or_else(|| panic!("no log line carries the request id:\n{logs}"));
+    let event: serde_json::Value = serde_json::from_str(line).expect("log lines are JSON");
+    assert_eq!(event["span"]["request_id"], "trace-me-42", "{line}");
+    assert_eq!(event["level"], "INFO", "{line}");
+}
