@@ -93,8 +93,13 @@ fn sources(template: Template) -> &'static [(&'static str, &'static str)] {
 
 /// A package-name slug from the app id's last label: `com.example.where2eat` → `where2eat`.
 fn slug(app_id: &str) -> String {
-    let last = app_id.rsplit('.').next().unwrap_or(app_id);
-    let mut s: String = last
+    slugify(app_id.rsplit('.').next().unwrap_or(app_id))
+}
+
+/// Lowercase letters, digits and hyphens from any text, starting with a letter (`app-` is put in
+/// front otherwise): `My App!` → `my-app`, `1st` → `app-1st`.
+pub fn slugify(text: &str) -> String {
+    let mapped: String = text
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -103,13 +108,17 @@ fn slug(app_id: &str) -> String {
                 '-'
             }
         })
-        .collect::<String>()
-        .trim_matches('-')
-        .to_owned();
+        .collect();
+    let mut s = mapped.trim_matches('-').to_owned();
     if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
         s.insert_str(0, "app-");
     }
     s.trim_end_matches('-').to_owned()
+}
+
+/// The app id `plaza init` proposes for a folder: `com.example.<slug of the folder name>`.
+pub fn default_app_id(folder: &str) -> String {
+    format!("com.example.{}", slugify(folder))
 }
 
 /// Escapes a value for a double-quoted string in YAML, Rust or Python (all share `\\`, `\"`,
@@ -232,6 +241,8 @@ mod tests {
         assert_eq!(slug("com.example.where2eat"), "where2eat");
         assert_eq!(slug("com.example.1app"), "app-1app");
         assert_eq!(slug("com.example.my-app"), "my-app");
+        assert_eq!(default_app_id("My App!"), "com.example.my-app");
+        assert_eq!(default_app_id("123"), "com.example.app-123");
     }
 
     #[test]

@@ -46,19 +46,9 @@ pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
         .and_then(|n| n.to_str())
         .unwrap_or("my-app")
         .to_owned();
-    let slug: String = folder
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
     let id = args
         .id
-        .unwrap_or_else(|| format!("com.example.{}", slug.trim_matches('-')));
+        .unwrap_or_else(|| plaza_manifest::template::default_app_id(&folder));
     let name = args.name.unwrap_or(folder);
     let files = plaza_manifest::template::files(template, &id, &name);
     for f in &files {
