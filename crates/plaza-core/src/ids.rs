@@ -56,3 +56,13 @@ id_type!(
     TokenId,
     "tok"
 );
+id_type!(
+    /// Identifies a policy exception.
+    ExceptionId,
+    "exc"
+);
+id_type!(
+    /// Identifies a recorded policy decision.
+    DecisionId,
+    "dec"
+);

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod policy;
 pub mod ports;
 pub mod service;
 pub mod token;

@@ -7,7 +7,8 @@ use crate::apps::AppVersion;
 use crate::audit::{AuditEntry, AuditFilter, AuditRecord, ChainHead};
 use crate::error::StoreError;
 use crate::identity::{Org, RoleSet, Team, User};
-use crate::ids::{OrgId, TeamId, TokenId, UserId};
+use crate::ids::{ExceptionId, OrgId, TeamId, TokenId, UserId};
+use crate::policy::{Decision, OrgPolicyVersion, PolicyException, PolicyMode};
 use crate::token::{ApiToken, TokenHash};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -140,9 +141,73 @@ pub trait AuditRepo: Send + Sync {
     async fn read_chain(&self) -> StoreResult<(Vec<AuditRecord>, ChainHead)>;
 }
 
+/// Org policy versions, modes, exceptions and the decision log.
+#[async_trait]
+pub trait PolicyRepo: Send + Sync {
+    /// Stores a new policy version; `Conflict` unless `policy.version` is exactly one more than
+    /// the org's newest (1 for the first), `NotFound` for no org.
+    async fn create_policy_version(
+        &self,
+        policy: &OrgPolicyVersion,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// One version; `NotFound` otherwise.
+    async fn get_policy_version(&self, org: &OrgId, version: i64) -> StoreResult<OrgPolicyVersion>;
+    /// The newest (active) version, if any.
+    async fn latest_policy_version(&self, org: &OrgId) -> StoreResult<Option<OrgPolicyVersion>>;
+    /// Every version, newest first.
+    async fn list_policy_versions(&self, org: &OrgId) -> StoreResult<Vec<OrgPolicyVersion>>;
+    /// Sets the org's mode.
+    async fn set_policy_mode(
+        &self,
+        org: &OrgId,
+        mode: PolicyMode,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// The org's mode ([`PolicyMode::Enforce`] until one is set).
+    async fn policy_mode(&self, org: &OrgId) -> StoreResult<PolicyMode>;
+    /// Stores an exception.
+    async fn create_exception(
+        &self,
+        exception: &PolicyException,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// One exception of the org; `NotFound` otherwise.
+    async fn get_exception(&self, org: &OrgId, id: &ExceptionId) -> StoreResult<PolicyException>;
+    /// The org's exceptions, newest first, including revoked and expired ones.
+    async fn list_exceptions(&self, org: &OrgId) -> StoreResult<Vec<PolicyException>>;
+    /// Revokes an exception at `at`; `Conflict` when already revoked.
+    async fn revoke_exception(
+        &self,
+        id: &ExceptionId,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Records that an exception has expired (sets `expired_at`); `Conflict` when already
+    /// recorded.
+    async fn mark_exception_expired(
+        &self,
+        id: &ExceptionId,
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Appends a decision to the log.
+    async fn record_decision(&self, decision: &Decision) -> StoreResult<()>;
+    /// The org's decisions, newest first, optionally for one app and version, at most `limit`.
+    async fn list_decisions(
+        &self,
+        org: &OrgId,
+        app_id: Option<&str>,
+        version: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<Decision>>;
+}
+
 /// Everything a Plaza server needs from its store.
 #[async_trait]
-pub trait Store: OrgRepo + TeamRepo + UserRepo + TokenRepo + AppRepo + AuditRepo {
+pub trait Store:
+    OrgRepo + TeamRepo + UserRepo + TokenRepo + AppRepo + AuditRepo + PolicyRepo
+{
     /// Checks the backend answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
     /// The backend's name, e.g. `sqlite` or `postgres`.

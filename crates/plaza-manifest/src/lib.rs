@@ -20,6 +20,7 @@ pub mod error;
 mod json;
 mod json_schema;
 pub mod limits;
+mod locate;
 pub mod node;
 pub mod quantity;
 pub mod schema;
@@ -35,6 +36,7 @@ use std::path::Path;
 pub use diagnostic::{render_text, Code, Diagnostic, Location, Severity};
 pub use error::{Error, Invalid, ParseError};
 pub use json_schema::{json_schema, SCHEMA_ID};
+pub use locate::locate;
 pub use schema::{
     Billing, Category, Contact, Healthcheck, Keyword, Manifest, Metric, Permission, PermissionType,
     Plan, Provenance, Resources, Runtime, Visibility,

@@ -31,7 +31,7 @@ mod target;
 pub use connect::drop_postgres_schema;
 pub use error::StoreSetupError;
 pub use migrate::latest_migration_version;
-pub use repo::MAX_AUDIT_PAGE;
+pub use repo::{MAX_AUDIT_PAGE, MAX_DECISION_PAGE};
 pub use store::{Backend, SqlStore};
 pub use target::sqlite_url_for_data_dir;
 

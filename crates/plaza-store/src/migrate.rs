@@ -28,6 +28,11 @@ const SQLITE: &[Embedded] = &[
         "audit append-only",
         include_str!("../migrations/sqlite/0002_audit_append_only.sql"),
     ),
+    (
+        3,
+        "policies",
+        include_str!("../migrations/sqlite/0003_policies.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -41,6 +46,11 @@ const POSTGRES: &[Embedded] = &[
         2,
         "audit append-only",
         include_str!("../migrations/postgres/0002_audit_append_only.sql"),
+    ),
+    (
+        3,
+        "policies",
+        include_str!("../migrations/postgres/0003_policies.sql"),
     ),
 ];
 

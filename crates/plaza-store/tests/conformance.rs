@@ -17,6 +17,8 @@ mod fixtures;
 mod harness;
 #[path = "conformance/orgs.rs"]
 mod orgs;
+#[path = "conformance/policies.rs"]
+mod policies;
 #[path = "conformance/setup.rs"]
 mod setup;
 #[path = "conformance/teams.rs"]
@@ -60,6 +62,16 @@ conformance! {
     audit::swapped_records_break_the_chain,
     audit::a_deleted_last_record_is_caught_by_the_head,
     audit::timestamps_round_trip_at_millisecond_precision,
+    policies::policy_versions_round_trip_and_list_newest_first,
+    policies::policy_versions_must_be_exactly_the_next_number,
+    policies::the_policy_mode_defaults_to_enforce_and_can_be_set,
+    policies::exceptions_are_created_read_and_listed_newest_first,
+    policies::an_exception_is_revoked_once_and_its_expiry_recorded_once,
+    policies::decisions_are_logged_filtered_and_listed_newest_first,
+    policies::decision_lists_are_capped_at_a_thousand,
+    policies::decision_rules_are_enforced,
+    policies::the_database_refuses_to_change_or_delete_decisions,
+    policies::the_chain_verifies_after_mixed_policy_operations,
     setup::migrations_are_idempotent_on_reconnect,
     setup::a_database_from_a_newer_plaza_is_refused,
     setup::the_store_answers_ping_and_names_its_backend,

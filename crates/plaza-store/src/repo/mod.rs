@@ -4,11 +4,13 @@
 //! Every mutating method runs in one write transaction that first appends its audit record(s)
 //! (which serialises writers, see `chain::append`), then checks the rules a caller can break
 //! (so the answer is a precise `Conflict`/`NotFound`, and no failed statement poisons a
-//! PostgreSQL transaction), then writes.
+//! PostgreSQL transaction), then writes. The one exception is recording a policy decision: the
+//! decision log is its own append-only record, so it takes no audit record.
 
 mod apps;
 mod audit;
 mod orgs;
+mod policies;
 mod teams;
 mod tokens;
 mod users;
@@ -18,6 +20,7 @@ use crate::store::Tx;
 use plaza_core::ports::StoreResult;
 
 pub use audit::MAX_AUDIT_PAGE;
+pub use policies::MAX_DECISION_PAGE;
 pub(crate) use users::user_from_row;
 
 /// Whether `sql` (a `SELECT 1 ...` with text parameters `$1`, `$2`, ...) finds a row.
