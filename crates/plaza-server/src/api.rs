@@ -320,6 +320,9 @@ pub struct AppVersionView {
     pub created_by: String,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// The policy decision made at registration (absent when read back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionView>,
 }
 
 impl From<AppVersion> for AppVersionView {
@@ -332,6 +335,7 @@ impl From<AppVersion> for AppVersionView {
             manifest: a.manifest,
             created_by: a.created_by.0,
             created_at: a.created_at,
+            decision: None,
         }
     }
 }
@@ -357,4 +361,221 @@ pub struct HealthView {
     /// The store backend, for readiness.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+}
+
+/// One file of a policy set.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyFileView {
+    /// Relative path ending in `.rego`.
+    pub path: String,
+    /// Rego source.
+    pub content: String,
+}
+
+/// Body of `POST /api/orgs/{org}/policies` and `.../policies/preview`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyPushRequest {
+    /// The org's Rego files (may be empty: only settings).
+    pub files: Vec<PolicyFileView>,
+    /// Settings of the built-in bundle (`data.plaza.org`), e.g. `{"slsa_min_level": 2}`.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+/// A version of an org's policies.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyVersionView {
+    /// 1, 2, 3, ...
+    pub version: i64,
+    /// Whether it is the one in force (the newest).
+    pub active: bool,
+    /// SHA-256 over files and settings.
+    pub digest: String,
+    /// The Rego files.
+    pub files: Vec<PolicyFileView>,
+    /// Settings of the built-in bundle.
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// Who pushed it (user id).
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl PolicyVersionView {
+    /// The view of `v`, marked active or not.
+    pub fn new(v: plaza_core::policy::OrgPolicyVersion, active: bool) -> Self {
+        Self {
+            version: v.version,
+            active,
+            digest: v.digest,
+            files: v
+                .files
+                .into_iter()
+                .map(|f| PolicyFileView {
+                    path: f.path,
+                    content: f.content,
+                })
+                .collect(),
+            settings: v.settings,
+            created_by: v.created_by.0,
+            created_at: v.created_at,
+        }
+    }
+}
+
+/// The org's policy mode.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyModeView {
+    /// `enforce` or `warn-only`.
+    #[schema(pattern = "^(enforce|warn-only)$")]
+    pub mode: String,
+}
+
+/// Body of `POST /api/orgs/{org}/exceptions`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewExceptionRequest {
+    /// The app (reverse-DNS id).
+    pub app_id: String,
+    /// The rule id to waive, e.g. `plaza.sbom.required`.
+    pub rule_id: String,
+    /// Why.
+    pub reason: String,
+    /// When it stops applying (RFC 3339; at most a year ahead).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A policy exception.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionView {
+    /// Stable id.
+    pub id: String,
+    /// The app.
+    pub app_id: String,
+    /// The rule waived.
+    pub rule_id: String,
+    /// Why.
+    pub reason: String,
+    /// When it stops applying.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it applies now.
+    pub active: bool,
+    /// Who granted it (user id).
+    pub granted_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When its expiry was recorded, if it has expired.
+    pub expired_at: Option<DateTime<Utc>>,
+}
+
+impl ExceptionView {
+    /// The view of `e` as of `now`.
+    pub fn new(e: plaza_core::policy::PolicyException, now: DateTime<Utc>) -> Self {
+        Self {
+            active: e.applies_at(now),
+            id: e.id.0,
+            app_id: e.app_id,
+            rule_id: e.rule_id,
+            reason: e.reason,
+            expires_at: e.expires_at,
+            granted_by: e.granted_by.0,
+            created_at: e.created_at,
+            revoked_at: e.revoked_at,
+            expired_at: e.expired_at,
+        }
+    }
+}
+
+/// A recorded policy decision.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionView {
+    /// Stable id.
+    pub id: String,
+    /// The app judged.
+    pub app_id: String,
+    /// Its version.
+    pub version: String,
+    /// `pass`, `review` or `deny`.
+    pub outcome: String,
+    /// The mode in force.
+    pub mode: String,
+    /// Every finding (waived ones carry `waivedBy`).
+    #[schema(value_type = Vec<Object>)]
+    pub findings: serde_json::Value,
+    /// SHA-256 of the input document.
+    pub input_digest: String,
+    /// Built-in bundle version.
+    pub bundle_version: String,
+    /// Org policy version, if any.
+    pub org_policy_version: Option<i64>,
+    /// Evaluation time in microseconds.
+    pub duration_us: i64,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<plaza_core::policy::Decision> for DecisionView {
+    fn from(d: plaza_core::policy::Decision) -> Self {
+        Self {
+            id: d.id.0,
+            app_id: d.app_id,
+            version: d.version,
+            outcome: d.outcome.as_str().into(),
+            mode: d.mode.as_str().into(),
+            findings: d.findings,
+            input_digest: d.input_digest,
+            bundle_version: d.bundle_version,
+            org_policy_version: d.org_policy_version,
+            duration_us: d.duration_us,
+            created_at: d.created_at,
+        }
+    }
+}
+
+/// One row of a policy preview.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewRowView {
+    /// The app.
+    pub app_id: String,
+    /// Its version.
+    pub version: String,
+    /// Recorded outcome.
+    pub before: String,
+    /// Outcome under the candidate.
+    pub after: String,
+    /// Whether the outcome changes.
+    pub changed: bool,
+    /// Rules that newly fire.
+    pub new_rules: Vec<String>,
+    /// Rules that stop firing.
+    pub gone_rules: Vec<String>,
+}
+
+impl From<plaza_core::service::PreviewRow> for PreviewRowView {
+    fn from(r: plaza_core::service::PreviewRow) -> Self {
+        Self {
+            app_id: r.app_id,
+            version: r.version,
+            changed: r.before != r.after,
+            before: r.before.as_str().into(),
+            after: r.after.as_str().into(),
+            new_rules: r.new_rules,
+            gone_rules: r.gone_rules,
+        }
+    }
 }

@@ -20,10 +20,14 @@ use utoipa::{Modify, OpenApi};
         routes::teams::add_member, routes::teams::remove_member,
         routes::users::list, routes::users::create, routes::users::set_roles, routes::users::list_tokens, routes::users::issue_token,
         routes::apps::list, routes::apps::register, routes::apps::show,
+        routes::policies::list, routes::policies::push, routes::policies::show, routes::policies::preview,
+        routes::policies::mode, routes::policies::set_mode, routes::policies::exceptions, routes::policies::grant,
+        routes::policies::revoke, routes::policies::decisions,
     ),
     components(schemas(Problem, ProblemItem, OrgView, TeamView, UserView, MeView, TokenView, CreatedTokenView,
         NewTokenRequest, NewTeamRequest, RoleName, NewUserRequest, SetRolesRequest, AuditRecordView, AuditVerifyView,
-        AppVersionView, ValidationView, HealthView)),
+        AppVersionView, ValidationView, HealthView, PolicyFileView, PolicyPushRequest, PolicyVersionView,
+        PolicyModeView, NewExceptionRequest, ExceptionView, DecisionView, PreviewRowView)),
     modifiers(&BearerAuth, &ProblemResponses),
 )]
 struct ApiDoc;

@@ -129,9 +129,10 @@ async fn populate(services: &Services) -> anyhow::Result<()> {
                 plaza_manifest::render_text(&outcome.diagnostics)
             )
         })?;
-        services
-            .register_app_version(&alice, &org, serde_json::to_value(&manifest)?)
-            .await?;
+        let json = serde_json::to_value(&manifest)?;
+        // Through the policy gate, as a submission would go, so the decision log has entries.
+        services.evaluate_app(&org, &json, None).await?;
+        services.register_app_version(&alice, &org, json).await?;
     }
     Ok(())
 }

@@ -5,9 +5,11 @@
 mod apps;
 mod audit;
 mod identity;
+mod policy;
 mod tokens;
 
 pub use identity::{Bootstrap, OidcIdentity};
+pub use policy::{outcome_of, GateFinding, PreviewRow, MAX_EXCEPTION_DAYS, POLICY_ERROR_RULE};
 pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 
 use crate::clock::Clock;
@@ -19,12 +21,17 @@ use std::sync::Arc;
 pub struct Services {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    policy_cache: Arc<policy::PolicyCache>,
 }
 
 impl Services {
     /// Services over `store`, telling time by `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            policy_cache: Arc::default(),
+        }
     }
 
     /// "Now", truncated to the millisecond precision every store keeps, so what a create returns

@@ -9,6 +9,9 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use plaza_core::access::Principal;
 use plaza_core::identity::Org;
+use plaza_core::policy::Outcome;
+use plaza_core::service::GateFinding;
+use plaza_policy::Severity;
 
 /// The org's app versions.
 #[utoipa::path(get, path = "/api/orgs/{org}/apps", tag = "apps", security(("bearer" = [])), params(("org" = String, Path)), responses((status = 200, body = Vec<AppVersionView>), (status = 403, body = Problem)))]
@@ -52,8 +55,44 @@ pub async fn register(
         ));
     };
     let json = serde_json::to_value(&manifest).map_err(ApiError::internal)?;
+    let (decision, findings) = s.services.evaluate_app(&org, &json, None).await?;
+    if decision.outcome == Outcome::Deny {
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Deny && f.waived_by.is_none())
+            .map(finding_item)
+            .collect();
+        return Err(ApiError::invalid(
+            format!(
+                "the org's policies deny this version (decision {}); fix the findings listed, or \
+                 ask the council for an exception",
+                decision.id
+            ),
+            errors,
+        ));
+    }
     let app = s.services.register_app_version(&p, &org, json).await?;
-    Ok((StatusCode::CREATED, Json(app.into())))
+    let mut view = AppVersionView::from(app);
+    view.decision = Some(decision.into());
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A policy finding as a located problem: its `details.path` (a JSON pointer into the manifest)
+/// when the policy gives one.
+fn finding_item(f: &GateFinding) -> ProblemItem {
+    let pointer = f
+        .details
+        .as_ref()
+        .and_then(|d| d.get("path"))
+        .and_then(|p| p.as_str())
+        .filter(|p| p.is_empty() || p.starts_with('/'))
+        .unwrap_or("")
+        .to_owned();
+    let detail = match &f.remediation {
+        Some(r) => format!("[{}] {} ({r})", f.rule_id, f.message),
+        None => format!("[{}] {}", f.rule_id, f.message),
+    };
+    ProblemItem { pointer, detail }
 }
 
 fn diagnostic_text(d: &plaza_manifest::Diagnostic) -> String {

@@ -8,6 +8,7 @@ pub(crate) mod health;
 pub(crate) mod manifests;
 pub(crate) mod me;
 pub(crate) mod meta;
+pub(crate) mod policies;
 pub(crate) mod teams;
 pub(crate) mod tokens;
 pub(crate) mod users;
@@ -35,6 +36,7 @@ pub struct RouteSpec {
 
 const ADMIN: Access = Access::OrgRole(&[Role::Admin]);
 const AUTHOR: Access = Access::OrgRole(&[Role::Author]);
+const COUNCIL: Access = Access::OrgRole(&[Role::Council]);
 const AUDITOR: Access = Access::OrgRole(&[Role::Admin, Role::Council]);
 
 #[rustfmt::skip] // a table reads best as one route per line
@@ -72,6 +74,16 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::GET, "/api/orgs/{org}/apps", OrgMember, get(apps::list)),
         r(Method::POST, "/api/orgs/{org}/apps", AUTHOR, post(apps::register)),
         r(Method::GET, "/api/orgs/{org}/apps/{app}/versions/{version}", OrgMember, get(apps::show)),
+        r(Method::GET, "/api/orgs/{org}/policies", OrgMember, get(policies::list)),
+        r(Method::POST, "/api/orgs/{org}/policies", ADMIN, post(policies::push)),
+        r(Method::POST, "/api/orgs/{org}/policies/preview", ADMIN, post(policies::preview)),
+        r(Method::GET, "/api/orgs/{org}/policies/{version}", OrgMember, get(policies::show)),
+        r(Method::GET, "/api/orgs/{org}/policy-mode", OrgMember, get(policies::mode)),
+        r(Method::PUT, "/api/orgs/{org}/policy-mode", ADMIN, put(policies::set_mode)),
+        r(Method::GET, "/api/orgs/{org}/exceptions", OrgMember, get(policies::exceptions)),
+        r(Method::POST, "/api/orgs/{org}/exceptions", COUNCIL, post(policies::grant)),
+        r(Method::DELETE, "/api/orgs/{org}/exceptions/{id}", COUNCIL, delete(policies::revoke)),
+        r(Method::GET, "/api/orgs/{org}/decisions", OrgMember, get(policies::decisions)),
     ]
 }
 

@@ -18,8 +18,10 @@ enum Rule {
     Author,
     /// Admin or council.
     Auditor,
+    Council,
 }
 
+#[rustfmt::skip] // one route per line
 const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/", Rule::Public),
     ("GET", "/healthz", Rule::Public),
@@ -56,11 +58,17 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/api/orgs/{org}/users/{user}/tokens", Rule::Admin),
     ("GET", "/api/orgs/{org}/apps", Rule::Member),
     ("POST", "/api/orgs/{org}/apps", Rule::Author),
-    (
-        "GET",
-        "/api/orgs/{org}/apps/{app}/versions/{version}",
-        Rule::Member,
-    ),
+    ("GET", "/api/orgs/{org}/apps/{app}/versions/{version}", Rule::Member),
+    ("GET", "/api/orgs/{org}/policies", Rule::Member),
+    ("POST", "/api/orgs/{org}/policies", Rule::Admin),
+    ("POST", "/api/orgs/{org}/policies/preview", Rule::Admin),
+    ("GET", "/api/orgs/{org}/policies/{version}", Rule::Member),
+    ("GET", "/api/orgs/{org}/policy-mode", Rule::Member),
+    ("PUT", "/api/orgs/{org}/policy-mode", Rule::Admin),
+    ("GET", "/api/orgs/{org}/exceptions", Rule::Member),
+    ("POST", "/api/orgs/{org}/exceptions", Rule::Council),
+    ("DELETE", "/api/orgs/{org}/exceptions/{id}", Rule::Council),
+    ("GET", "/api/orgs/{org}/decisions", Rule::Member),
 ];
 
 /// Whether `role` may call a route with `rule`. `same_org` is whether the org the path names is the
@@ -72,6 +80,7 @@ fn allowed(rule: Rule, role: Role, same_org: bool) -> bool {
         Rule::Admin => same_org && role == Role::Admin,
         Rule::Author => same_org && role == Role::Author,
         Rule::Auditor => same_org && matches!(role, Role::Admin | Role::Council),
+        Rule::Council => same_org && role == Role::Council,
     }
 }
 
@@ -80,7 +89,14 @@ fn concrete(path: &str, org: &str, n: usize) -> String {
         .replace("{team}", "platform")
         .replace("{user}", "consumer")
         .replace("{app}", "com.example.where2eat")
-        .replace("{version}", "1.2.0")
+        .replace(
+            "{version}",
+            if path.contains("/policies/") {
+                "1"
+            } else {
+                "1.2.0"
+            },
+        )
         .replace("{id}", &format!("tok_missing{n}"))
 }
 
@@ -97,6 +113,14 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
         ("POST", "/api/tokens") | ("POST", "/api/orgs/{org}/users/{user}/tokens") => {
             json(serde_json::json!({"name": "matrix"}))
         }
+        ("POST", "/api/orgs/{org}/policies") | ("POST", "/api/orgs/{org}/policies/preview") => {
+            json(serde_json::json!({"files": [], "settings": {}}))
+        }
+        ("PUT", "/api/orgs/{org}/policy-mode") => json(serde_json::json!({"mode": "enforce"})),
+        ("POST", "/api/orgs/{org}/exceptions") => json(serde_json::json!({
+            "appId": "com.example.where2eat", "ruleId": "plaza.sbom.required", "reason": "matrix",
+            "expiresAt": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+        })),
         ("POST", "/api/orgs/{org}/apps") | ("POST", "/api/manifests/validate") => {
             Some(("application/yaml", SEED_MANIFEST.as_bytes().to_vec()))
         }

@@ -1,10 +1,9 @@
 //! `plaza login` and `plaza whoami`: the server URL and token later CLI calls use, kept in
 //! `$XDG_CONFIG_HOME/plaza/credentials.toml` (or `~/.config/plaza/…`), readable by the owner only.
 
-use anyhow::{bail, Context};
+use super::remote::{credentials_path, Credentials, Remote};
+use anyhow::Context;
 use clap::Args;
-use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `plaza login`.
@@ -22,41 +21,10 @@ pub struct LoginArgs {
 #[derive(Debug, Args)]
 pub struct WhoamiArgs {}
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Credentials {
-    server: String,
-    token: String,
-}
-
-fn credentials_path() -> anyhow::Result<PathBuf> {
-    let base = match std::env::var_os("XDG_CONFIG_HOME") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => {
-            PathBuf::from(std::env::var_os("HOME").context("HOME is not set; set XDG_CONFIG_HOME")?)
-                .join(".config")
-        }
-    };
-    Ok(base.join("plaza").join("credentials.toml"))
-}
-
 async fn me(server: &str, token: &str) -> anyhow::Result<serde_json::Value> {
-    let url = format!("{}/api/me", server.trim_end_matches('/'));
-    let resp = reqwest::Client::new()
-        .get(&url)
-        .bearer_auth(token)
-        .send()
+    Remote::new(server, token)
+        .call(reqwest::Method::GET, "/api/me", None)
         .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let status = resp.status();
-    let body: serde_json::Value = resp.json().await.unwrap_or_default();
-    if !status.is_success() {
-        let detail = body
-            .get("detail")
-            .and_then(|d| d.as_str())
-            .unwrap_or("no detail");
-        bail!("{url} answered {status}: {detail}");
-    }
-    Ok(body)
 }
 
 /// Checks the token against the server, then stores both.

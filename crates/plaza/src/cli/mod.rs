@@ -5,8 +5,12 @@
 
 mod admin;
 mod audit;
+mod findings;
 mod init;
 mod login;
+mod policy;
+mod remote;
+mod sarif;
 mod serve;
 mod store_args;
 mod validate;
@@ -45,6 +49,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Rego policies: test and evaluate offline; push, list and show the org's versions.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 /// Runs the parsed command.
@@ -57,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Whoami(a) => runtime()?.block_on(login::whoami(a)),
         Command::Admin(c) => runtime()?.block_on(admin::run(c)),
         Command::Audit(c) => runtime()?.block_on(audit::run(c)),
+        Command::Policy(c) => runtime()?.block_on(policy::run(c)),
     }
 }
 

@@ -1,0 +1,647 @@
+//! [`PolicySet`]: the built-in bundle plus org/local policy files, parsed and compiled once,
+//! evaluated many times.
+//!
+//! Loading: each file's syntax is detected ([`crate::syntax`]); the file is parsed into one
+//! regorus [`Engine`]; a light source scan ([`crate::metadata`]) finds each file's rules and
+//! METADATA. The set is then compiled ("prepared") with the default data document, so that
+//! compile errors (recursion, unsafe variables, conflicting rules) are reported at load time.
+//!
+//! Evaluating: the organisation's data document is merged over the bundle defaults; a prepared
+//! engine for that data document is taken from a small cache (preparing is the expensive step
+//! and org settings rarely change) and cloned; then every `deny`, `violation`, `warn` and
+//! `info` rule of every package is evaluated under the [`Limits`].
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use regorus::utils::limits::ExecutionTimerConfig;
+use regorus::{Engine, LimitError};
+use serde_json::Value;
+
+use crate::bundle;
+use crate::error::{core_message, position_in, PolicyError, Position};
+use crate::findings::{
+    describe, messages, Evaluation, Finding, PolicySource, RawMessage, Severity,
+};
+use crate::limits::{install_guards, Limits};
+use crate::metadata::{self, literal_matches, Annotations, FileScan, RuleDecl};
+use crate::syntax::{self, Syntax};
+
+/// Prepared engines kept per distinct data document.
+const ENGINE_CACHE: usize = 8;
+
+/// One loaded policy file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PolicyFile {
+    /// The name it was loaded under: the path as given, or the bundle file name.
+    pub path: String,
+    /// True for a file of the built-in bundle.
+    pub builtin: bool,
+    /// The Rego version it was parsed as.
+    pub syntax: Syntax,
+    /// Its package, e.g. `marketplace.manifest`.
+    pub package: String,
+    /// Problems that did not stop loading (an invalid METADATA block), as `file:line: message`.
+    pub warnings: Vec<String>,
+}
+
+struct Loaded {
+    file: PolicyFile,
+    scan: FileScan,
+}
+
+/// A rule set to evaluate: one conftest rule name in one package.
+struct RuleSet {
+    package: String,
+    name: String,
+    severity: Severity,
+    path: String,
+    /// (file index, rule index in that file's scan) of each definition.
+    decls: Vec<(usize, usize)>,
+}
+
+/// A Rego unit test rule (`test_*`) found in a package.
+pub(crate) struct TestDecl {
+    pub package: String,
+    pub name: String,
+    pub file: usize,
+    pub line: u32,
+}
+
+struct Inner {
+    files: Vec<Loaded>,
+    rule_sets: Vec<RuleSet>,
+    tests: Vec<TestDecl>,
+    limits: Limits,
+    /// The unprepared engine with every policy and the guard extensions.
+    base: Mutex<Engine>,
+    /// Prepared engines by data document, most recently used first.
+    prepared: Mutex<Vec<(Value, Engine)>>,
+}
+
+/// Policies ready to evaluate: cheap to clone and to share between threads.
+#[derive(Clone)]
+pub struct PolicySet {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicySet")
+            .field("files", &self.files().collect::<Vec<_>>())
+            .field("limits", &self.inner.limits)
+            .finish()
+    }
+}
+
+/// Builds a [`PolicySet`]: choose the built-in bundle, files, directories and limits.
+#[derive(Debug, Clone)]
+pub struct PolicySetBuilder {
+    builtin: bool,
+    files: Vec<(String, String)>,
+    limits: Limits,
+}
+
+impl Default for PolicySetBuilder {
+    fn default() -> Self {
+        PolicySetBuilder {
+            builtin: true,
+            files: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl PolicySetBuilder {
+    /// Whether to include the built-in bundle (default: yes).
+    pub fn builtin(mut self, include: bool) -> Self {
+        self.builtin = include;
+        self
+    }
+
+    /// Adds a policy from source; `path` names it in findings and errors.
+    pub fn file(mut self, path: impl Into<String>, source: impl Into<String>) -> Self {
+        self.files.push((path.into(), source.into()));
+        self
+    }
+
+    /// Adds every `*.rego` file under `dir`, recursively, in path order.
+    pub fn dir(mut self, dir: &Path) -> Result<Self, PolicyError> {
+        let mut paths = Vec::new();
+        collect_rego(dir, &mut paths)?;
+        paths.sort();
+        for p in paths {
+            let source = std::fs::read_to_string(&p).map_err(|source| PolicyError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            self.files.push((p.display().to_string(), source));
+        }
+        Ok(self)
+    }
+
+    /// Sets the evaluation limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Parses and compiles everything; the first bad file fails the build.
+    pub fn build(self) -> Result<PolicySet, PolicyError> {
+        let mut engine = Engine::new();
+        install_guards(&mut engine, self.limits.max_range).map_err(|e| PolicyError::Compile {
+            position: None,
+            message: e.to_string(),
+            hint: "internal error registering builtin guards".to_owned(),
+        })?;
+        let mut files = Vec::new();
+        if self.builtin {
+            for (name, src) in bundle::FILES {
+                files.push(load(&mut engine, name, src, true)?);
+            }
+        }
+        for (path, src) in &self.files {
+            files.push(load(&mut engine, path, src, false)?);
+        }
+        let (rule_sets, tests) = index(&files);
+        let set = PolicySet {
+            inner: Arc::new(Inner {
+                files,
+                rule_sets,
+                tests,
+                limits: self.limits,
+                base: Mutex::new(engine),
+                prepared: Mutex::new(Vec::new()),
+            }),
+        };
+        // Compile now, so that a bad policy is rejected at load time.
+        set.engine_for(&set.data_document(&Value::Null)?)?;
+        Ok(set)
+    }
+}
+
+fn collect_rego(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), PolicyError> {
+    let io = |source| PolicyError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            collect_rego(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rego") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses one file into `engine`, trying the detected syntax first, then the other.
+fn load(
+    engine: &mut Engine,
+    path: &str,
+    source: &str,
+    builtin: bool,
+) -> Result<Loaded, PolicyError> {
+    let first = syntax::detect(source);
+    let mut used = first;
+    let mut result = add(engine, path, source, first);
+    if result.is_err() && add(engine, path, source, first.other()).is_ok() {
+        used = first.other();
+        result = Ok(());
+    }
+    engine.set_rego_v0(false);
+    if let Err(e) = result {
+        let text = e.to_string();
+        let position = position_in(&text).unwrap_or(Position {
+            file: path.to_owned(),
+            line: 1,
+            column: 1,
+        });
+        let hint = match first {
+            Syntax::V1 => "the file reads as Rego v1 (`deny contains msg if { … }`) and is not valid Rego v0 either; fix the code at this position (`opa check` reports the same)".to_owned(),
+            Syntax::V0 => "the file reads as Rego v0 (`deny[msg] { … }`) and is not valid Rego v1 either; fix the code at this position, or add `import rego.v1` to write v1 syntax".to_owned(),
+        };
+        return Err(PolicyError::Syntax {
+            position,
+            message: core_message(&text),
+            hint,
+        });
+    }
+    let scan = metadata::scan(source);
+    let warnings = scan
+        .warnings
+        .iter()
+        .map(|w| format!("{path}:{w}"))
+        .collect();
+    Ok(Loaded {
+        file: PolicyFile {
+            path: path.to_owned(),
+            builtin,
+            syntax: used,
+            package: scan.package.clone(),
+            warnings,
+        },
+        scan,
+    })
+}
+
+fn add(engine: &mut Engine, path: &str, source: &str, syntax: Syntax) -> anyhow::Result<()> {
+    engine.set_rego_v0(syntax == Syntax::V0);
+    engine
+        .add_policy(path.to_owned(), source.to_owned())
+        .map(drop)
+}
+
+fn index(files: &[Loaded]) -> (Vec<RuleSet>, Vec<TestDecl>) {
+    let mut sets: BTreeMap<(String, String), RuleSet> = BTreeMap::new();
+    let mut tests: BTreeMap<(String, String), TestDecl> = BTreeMap::new();
+    for (fi, f) in files.iter().enumerate() {
+        let package = &f.scan.package;
+        for (ri, rule) in f.scan.rules.iter().enumerate() {
+            if let Some(severity) = Severity::of_rule(&rule.name) {
+                sets.entry((package.clone(), rule.name.clone()))
+                    .or_insert_with(|| RuleSet {
+                        package: package.clone(),
+                        name: rule.name.clone(),
+                        severity,
+                        path: format!("data.{package}.{}", rule.name),
+                        decls: Vec::new(),
+                    })
+                    .decls
+                    .push((fi, ri));
+            } else if rule.name.starts_with("test_") {
+                tests
+                    .entry((package.clone(), rule.name.clone()))
+                    .or_insert(TestDecl {
+                        package: package.clone(),
+                        name: rule.name.clone(),
+                        file: fi,
+                        line: rule.line,
+                    });
+            }
+        }
+    }
+    (sets.into_values().collect(), tests.into_values().collect())
+}
+
+impl PolicySet {
+    /// A builder (built-in bundle included, default limits).
+    pub fn builder() -> PolicySetBuilder {
+        PolicySetBuilder::default()
+    }
+
+    /// The built-in bundle alone.
+    pub fn builtin() -> Result<PolicySet, PolicyError> {
+        Self::builder().build()
+    }
+
+    /// The built-in bundle plus every `*.rego` file under `dir`.
+    pub fn from_dir(dir: &Path) -> Result<PolicySet, PolicyError> {
+        Self::builder().dir(dir)?.build()
+    }
+
+    /// The built-in bundle plus the given `(path, source)` files.
+    pub fn with_files<P, S>(
+        files: impl IntoIterator<Item = (P, S)>,
+    ) -> Result<PolicySet, PolicyError>
+    where
+        P: Into<String>,
+        S: Into<String>,
+    {
+        files
+            .into_iter()
+            .fold(Self::builder(), |b, (p, s)| b.file(p, s))
+            .build()
+    }
+
+    /// The loaded files, bundle first.
+    pub fn files(&self) -> impl Iterator<Item = &PolicyFile> {
+        self.inner.files.iter().map(|l| &l.file)
+    }
+
+    /// The limits every evaluation runs under.
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// The rule paths evaluated, e.g. `data.marketplace.manifest.deny`.
+    pub fn rule_paths(&self) -> impl Iterator<Item = &str> {
+        self.inner.rule_sets.iter().map(|r| r.path.as_str())
+    }
+
+    /// The data document policies see: `data` (an object, or null for none) with
+    /// `data.plaza.org` replaced by the org's settings merged over the bundle defaults.
+    pub fn data_document(&self, data: &Value) -> Result<Value, PolicyError> {
+        let mut doc = match data {
+            Value::Null => Value::Object(Default::default()),
+            Value::Object(_) => data.clone(),
+            other => {
+                return Err(PolicyError::InvalidDocument {
+                    what: "data",
+                    message: format!("expected an object, got {}", describe(other)),
+                })
+            }
+        };
+        let mut org = bundle::defaults();
+        if let Some(over) = doc.pointer("/plaza/org") {
+            if !over.is_object() {
+                return Err(PolicyError::InvalidDocument {
+                    what: "data",
+                    message: format!("`plaza.org` must be an object, got {}", describe(over)),
+                });
+            }
+            bundle::merge(&mut org, over);
+        }
+        let root = doc
+            .as_object_mut()
+            .ok_or_else(|| PolicyError::InvalidDocument {
+                what: "data",
+                message: "expected an object".to_owned(),
+            })?;
+        let plaza = root
+            .entry("plaza")
+            .or_insert_with(|| Value::Object(Default::default()));
+        match plaza.as_object_mut() {
+            Some(p) => {
+                p.insert("org".to_owned(), org);
+            }
+            None => {
+                return Err(PolicyError::InvalidDocument {
+                    what: "data",
+                    message: "`plaza` must be an object".to_owned(),
+                })
+            }
+        }
+        Ok(doc)
+    }
+
+    /// A prepared engine for the (merged) data document `doc`.
+    pub(crate) fn engine_for(&self, doc: &Value) -> Result<Engine, PolicyError> {
+        {
+            let mut cache = lock(&self.inner.prepared);
+            if let Some(i) = cache.iter().position(|(d, _)| d == doc) {
+                let entry = cache.remove(i);
+                let engine = entry.1.clone();
+                cache.insert(0, entry);
+                return Ok(engine);
+            }
+        }
+        let mut engine = lock(&self.inner.base).clone();
+        engine
+            .add_data(regorus::Value::from(doc.clone()))
+            .map_err(|e| PolicyError::InvalidDocument {
+                what: "data",
+                message: e.to_string(),
+            })?;
+        // Any query prepares (analyses and schedules) the loaded modules.
+        engine
+            .eval_query("true".to_owned(), false)
+            .map_err(|e| compile_error(&e))?;
+        let mut cache = lock(&self.inner.prepared);
+        cache.insert(0, (doc.clone(), engine.clone()));
+        cache.truncate(ENGINE_CACHE);
+        Ok(engine)
+    }
+
+    /// Evaluates every `deny`/`violation`/`warn`/`info` rule of every package against `input`
+    /// (the policy input document, see [`crate::facts::input_document`]) with `data` as the
+    /// data document (org settings under `data.plaza.org`; `Value::Null` for none).
+    pub fn evaluate(&self, input: &Value, data: &Value) -> Result<Evaluation, PolicyError> {
+        let doc = self.data_document(data)?;
+        let mut engine = self.engine_for(&doc)?;
+        let limits = self.inner.limits;
+        let start = Instant::now();
+        engine.set_input(regorus::Value::from(input.clone()));
+        let mut findings = Vec::new();
+        let mut output_bytes = 0usize;
+        for rs in &self.inner.rule_sets {
+            let value = eval_rule(&mut engine, &rs.path, limits.time, start)?;
+            if value == regorus::Value::Undefined {
+                continue;
+            }
+            let json = serde_json::to_value(&value).map_err(|e| PolicyError::Eval {
+                position: None,
+                message: format!("{}: result is not JSON: {e}", rs.path),
+            })?;
+            let raws = messages(&json, &rs.path).map_err(|got| self.ill_shaped(rs, got))?;
+            for raw in raws {
+                output_bytes +=
+                    raw.msg.len() + raw.details.as_ref().map_or(0, |d| d.to_string().len());
+                findings.push(self.finding(rs, raw));
+            }
+            if findings.len() > limits.max_findings {
+                return Err(PolicyError::LimitExceeded {
+                    what: format!("more than {} findings", limits.max_findings),
+                    limit: limits.max_findings as u64,
+                });
+            }
+            if output_bytes > limits.max_output_bytes {
+                return Err(PolicyError::LimitExceeded {
+                    what: format!("{output_bytes} bytes of messages and details"),
+                    limit: limits.max_output_bytes as u64,
+                });
+            }
+        }
+        Evaluation::sort(&mut findings);
+        findings.dedup();
+        Ok(Evaluation {
+            findings,
+            duration: start.elapsed(),
+        })
+    }
+
+    fn ill_shaped(&self, rs: &RuleSet, got: String) -> PolicyError {
+        let (fi, ri) = rs.decls[0];
+        let f = &self.inner.files[fi];
+        PolicyError::IllShaped {
+            rule: rs.path.clone(),
+            file: f.file.path.clone(),
+            line: f.scan.rules[ri].line,
+            got,
+            hint: format!(
+                "write `{} contains msg if {{ … msg := \"…\" }}` (v1) or `{}[msg] {{ … }}` (v0), with msg a string or {{\"msg\": …, \"rule\": …}}",
+                rs.name, rs.name
+            ),
+        }
+    }
+
+    fn decl(&self, (fi, ri): (usize, usize)) -> &RuleDecl {
+        &self.inner.files[fi].scan.rules[ri]
+    }
+
+    /// Attributes a message to one definition of its rule and builds the finding.
+    fn finding(&self, rs: &RuleSet, raw: RawMessage) -> Finding {
+        let by_msg = |d: &&(usize, usize)| {
+            self.decl(**d)
+                .strings
+                .iter()
+                .any(|s| literal_matches(s, &raw.msg))
+        };
+        let mut candidates: Vec<&(usize, usize)> = rs.decls.iter().collect();
+        if let Some(id) = &raw.rule {
+            let with_id: Vec<_> = candidates
+                .iter()
+                .copied()
+                .filter(|d| {
+                    let decl = self.decl(**d);
+                    decl.strings.iter().any(|s| s == id)
+                        || decl.annotations.as_ref().and_then(|a| a.rule_id.as_ref()) == Some(id)
+                })
+                .collect();
+            if !with_id.is_empty() {
+                candidates = with_id;
+            }
+        }
+        if candidates.len() > 1 {
+            let with_msg: Vec<_> = candidates.iter().copied().filter(by_msg).collect();
+            if !with_msg.is_empty() {
+                candidates = with_msg;
+            }
+        }
+        let chosen = (candidates.len() == 1).then(|| *candidates[0]);
+        let at = chosen.unwrap_or(rs.decls[0]);
+        let annotations = self.annotations(rs, chosen, raw.rule.as_deref());
+        let file = &self.inner.files[at.0].file;
+        let line = self.decl(at).line;
+        let source = if file.builtin {
+            PolicySource::Builtin {
+                file: file.path.clone(),
+                line,
+            }
+        } else {
+            PolicySource::File {
+                path: file.path.clone(),
+                line,
+            }
+        };
+        Finding {
+            severity: rs.severity,
+            rule_id: raw
+                .rule
+                .or_else(|| annotations.and_then(|a| a.rule_id.clone()))
+                .unwrap_or_else(|| format!("{}.{}", rs.package, rs.name)),
+            message: raw.msg,
+            remediation: raw
+                .remediation
+                .or_else(|| annotations.and_then(|a| a.remediation.clone())),
+            title: raw
+                .title
+                .or_else(|| annotations.and_then(|a| a.title.clone())),
+            details: raw.details,
+            package: rs.package.clone(),
+            source,
+        }
+    }
+
+    /// METADATA for a finding: the block declaring its rule id, else the chosen definition's,
+    /// else a `scope: document` block of the rule.
+    fn annotations(
+        &self,
+        rs: &RuleSet,
+        chosen: Option<(usize, usize)>,
+        id: Option<&str>,
+    ) -> Option<&Annotations> {
+        let all = || {
+            rs.decls
+                .iter()
+                .filter_map(|d| self.decl(*d).annotations.as_ref())
+        };
+        if let Some(id) = id {
+            // The block that declares the id, wherever it is (a rule id names one rule
+            // across `deny`/`warn` bodies and files).
+            let declared = self.inner.files.iter().flat_map(|f| &f.scan.rules);
+            if let Some(a) = declared
+                .filter_map(|d| d.annotations.as_ref())
+                .find(|a| a.rule_id.as_deref() == Some(id))
+            {
+                return Some(a);
+            }
+        }
+        chosen
+            .and_then(|d| self.decl(d).annotations.as_ref())
+            .or_else(|| all().find(|a| a.document_scope))
+    }
+
+    pub(crate) fn tests(&self) -> &[TestDecl] {
+        &self.inner.tests
+    }
+
+    pub(crate) fn file_path(&self, index: usize) -> &str {
+        &self.inner.files[index].file.path
+    }
+}
+
+/// Evaluates one rule path with what is left of the time budget.
+pub(crate) fn eval_rule(
+    engine: &mut Engine,
+    path: &str,
+    limit: Duration,
+    start: Instant,
+) -> Result<regorus::Value, PolicyError> {
+    let elapsed = start.elapsed();
+    let remaining = limit
+        .checked_sub(elapsed)
+        .filter(|d| !d.is_zero())
+        .ok_or(PolicyError::Timeout { limit, elapsed })?;
+    engine.set_execution_timer_config(ExecutionTimerConfig {
+        limit: remaining,
+        check_interval: NonZeroU32::MIN,
+    });
+    engine.eval_rule(path.to_owned()).map_err(|e| {
+        if let Some(LimitError::TimeLimitExceeded { .. }) = e.downcast_ref::<LimitError>() {
+            return PolicyError::Timeout {
+                limit,
+                elapsed: start.elapsed(),
+            };
+        }
+        let text = format!("{e:#}");
+        if text.contains("exceeded") && text.contains("time limit") {
+            return PolicyError::Timeout {
+                limit,
+                elapsed: start.elapsed(),
+            };
+        }
+        PolicyError::Eval {
+            position: position_in(&text),
+            message: core_message(&text),
+        }
+    })
+}
+
+fn compile_error(e: &anyhow::Error) -> PolicyError {
+    let text = format!("{e:#}");
+    PolicyError::Compile {
+        position: position_in(&text),
+        message: core_message(&text),
+        hint: "the policies parse but do not compile together: look for a rule that refers to itself, a variable that is never bound, or a rule defined as both a set and a single value".to_owned(),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn policy_set_is_shareable() {
+        assert_send_sync::<PolicySet>();
+    }
+
+    #[test]
+    fn bundle_metadata_is_valid() {
+        let set = PolicySet::builtin().unwrap();
+        for f in set.files() {
+            assert!(f.builtin && f.syntax == Syntax::V1, "{f:?}");
+            assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+        }
+    }
+}

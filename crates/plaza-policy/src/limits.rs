@@ -1,0 +1,117 @@
+//! Bounds on one evaluation, so a runaway policy yields an error instead of a hung request.
+//!
+//! * **Time**: regorus's cooperative execution timer ([`regorus::utils::limits::ExecutionTimerConfig`])
+//!   is armed before every rule evaluated, with what is left of [`Limits::time`] for the whole
+//!   evaluation; the interpreter checks it at every loop iteration, rule and function call and
+//!   stops with a [`crate::PolicyError::Timeout`]. No worker thread is needed: the evaluation
+//!   stops itself.
+//! * **Builtins that allocate up front**: `numbers.range` and `numbers.range_step` build their
+//!   whole array before the timer can look; Plaza replaces them (same semantics) with versions
+//!   that refuse more than [`Limits::max_range`] elements.
+//! * **Output**: at most [`Limits::max_findings`] findings and [`Limits::max_output_bytes`] bytes
+//!   of messages and details per evaluation.
+//! * **Memory**: regorus can only enforce a memory ceiling with its mimalloc allocator, which
+//!   would replace the global allocator of the whole `plaza` process; Plaza does not enable it.
+//!   Memory is bounded indirectly: by the time limit, the range cap and the output cap.
+
+use std::time::Duration;
+
+use regorus::Value;
+
+/// Bounds applied to every evaluation of a [`crate::PolicySet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall time for one whole evaluation (all rules). Default 2 s.
+    pub time: Duration,
+    /// Largest array `numbers.range`/`numbers.range_step` may build. Default 100 000.
+    pub max_range: u64,
+    /// Most findings one evaluation may report. Default 1 000.
+    pub max_findings: usize,
+    /// Most bytes of messages and details one evaluation may report. Default 1 MiB.
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            time: Duration::from_secs(2),
+            max_range: 100_000,
+            max_findings: 1_000,
+            max_output_bytes: 1 << 20,
+        }
+    }
+}
+
+fn integer(v: &Value, name: &str, which: &str) -> anyhow::Result<Option<i64>> {
+    match v {
+        Value::Number(n) => Ok(n.as_i64()),
+        _ => Err(anyhow::anyhow!("{name}: {which} operand must be a number")),
+    }
+}
+
+fn too_large(name: &str, n: u64, max: u64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{name}: a range of {n} elements exceeds Plaza's limit of {max} (a policy must not build huge collections)"
+    )
+}
+
+/// Registers the bounded `numbers.range` and `numbers.range_step` on `engine`.
+pub(crate) fn install_guards(engine: &mut regorus::Engine, max_range: u64) -> anyhow::Result<()> {
+    engine.add_extension(
+        "numbers.range".to_owned(),
+        2,
+        Box::new(move |args: Vec<Value>| {
+            let name = "numbers.range";
+            let (Some(a), Some(b)) = (
+                integer(&args[0], name, "first")?,
+                integer(&args[1], name, "second")?,
+            ) else {
+                return Ok(Value::Undefined);
+            };
+            let n = a.abs_diff(b).saturating_add(1);
+            if n > max_range {
+                return Err(too_large(name, n, max_range));
+            }
+            let items: Vec<Value> = if a <= b {
+                (a..=b).map(Value::from).collect()
+            } else {
+                (b..=a).rev().map(Value::from).collect()
+            };
+            Ok(Value::from(items))
+        }),
+    )?;
+    engine.add_extension(
+        "numbers.range_step".to_owned(),
+        3,
+        Box::new(move |args: Vec<Value>| {
+            let name = "numbers.range_step";
+            let (Some(a), Some(b), Some(step)) = (
+                integer(&args[0], name, "first")?,
+                integer(&args[1], name, "second")?,
+                integer(&args[2], name, "step")?,
+            ) else {
+                return Ok(Value::Undefined);
+            };
+            if step <= 0 {
+                return Err(anyhow::anyhow!("{name}: step must be a positive integer"));
+            }
+            let n = a.abs_diff(b) / step.unsigned_abs() + 1;
+            if n > max_range {
+                return Err(too_large(name, n, max_range));
+            }
+            let items: Vec<Value> = if a <= b {
+                (a..=b).step_by(step as usize).map(Value::from).collect()
+            } else {
+                let mut v = Vec::new();
+                let mut x = a;
+                while x >= b {
+                    v.push(Value::from(x));
+                    x -= step;
+                }
+                v
+            };
+            Ok(Value::from(items))
+        }),
+    )?;
+    Ok(())
+}
