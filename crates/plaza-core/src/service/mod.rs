@@ -36,7 +36,7 @@ impl Services {
 
     /// "Now", truncated to the millisecond precision every store keeps, so what a create returns
     /// equals what a later read returns.
-    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         crate::audit::truncate_to_millis(self.clock.now())
     }
 

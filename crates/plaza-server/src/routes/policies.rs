@@ -138,7 +138,7 @@ pub async fn exceptions(
     State(s): State<AppState>,
     Extension(org): Extension<Org>,
 ) -> Result<Json<Vec<ExceptionView>>, ApiError> {
-    let now = chrono::Utc::now();
+    let now = s.services.now();
     let list = s.services.exceptions(&org).await?;
     Ok(Json(
         list.into_iter()
@@ -161,7 +161,7 @@ pub async fn grant(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(ExceptionView::new(e, chrono::Utc::now())),
+        Json(ExceptionView::new(e, s.services.now())),
     ))
 }
 

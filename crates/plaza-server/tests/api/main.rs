@@ -5,4 +5,5 @@ mod bad_input;
 mod identity;
 mod oidc;
 mod operations;
+mod policies;
 mod support;

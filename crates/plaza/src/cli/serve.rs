@@ -40,9 +40,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
     println!("Plaza listening on http://{addr}");
+    spawn_exception_sweeper(services.clone());
     let state = plaza_server::AppState::new(services, config.server.clone())?;
     plaza_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every minute, records the expiry of policy exceptions that have run out (they stop applying
+/// at their expiry regardless; this puts the moment in the audit log).
+fn spawn_exception_sweeper(services: plaza_core::service::Services) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match services.expire_all_exceptions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "policy exceptions expired"),
+                Err(e) => tracing::warn!(error = %e, "could not record expired policy exceptions"),
+            }
+        }
+    });
 }
 
 /// Logs with `tracing`: `PLAZA_LOG` sets the filter (default `info`), `PLAZA_LOG_FORMAT=json`
