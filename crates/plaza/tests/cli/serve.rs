@@ -182,3 +182,116 @@ fn json_logs_carry_the_request_id_and_flags_override_the_environment() {
     assert_eq!(event["span"]["request_id"], "trace-me-42", "{line}");
     assert_eq!(event["level"], "INFO", "{line}");
 }
+
+/// Starts `serve --demo` on a free port; returns the child and the base URL.
+fn start_demo(dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = plaza()
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            "data",
+        ])
+        .env("PLAZA_DEMO_TOKEN", DEMO_TOKEN)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("Plaza listening on ")
+                .map(|u| u.trim().to_owned())
+        })
+        .expect("the server prints its address");
+    (child, base)
+}
+
+#[test]
+fn policy_push_list_and_show_manage_the_orgs_versions_on_a_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = start_demo(dir.path());
+    let policies = dir.path().join("policies");
+    std::fs::create_dir_all(policies.join("lib")).unwrap();
+    std::fs::write(
+        policies.join("naming.rego"),
+        "package acme.naming\n\nimport rego.v1\n\ndeny contains \"no legacy apps\" if contains(lower(input.name), \"legacy\")\n",
+    )
+    .unwrap();
+    std::fs::write(
+        policies.join("lib/util.rego"),
+        "package acme.util\n\nis_public if input.visibility == \"public\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        policies.join("naming_test.rego"),
+        "package acme.naming_test\n\ntest_x if true\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("settings.json"), r#"{"slsa_min_level": 1}"#).unwrap();
+    let remote = |args: &[&str]| {
+        plaza()
+            .args(args)
+            .args(["--server", &base, "--token", DEMO_TOKEN])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = remote(&["policy", "push", "policies", "--settings", "settings.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("pushed policy version 1 (2 file(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    std::fs::write(
+        policies.join("broken.rego"),
+        "package acme.broken\n\ndeny[msg] {\n  msg :=\n}\n",
+    )
+    .unwrap();
+    let out = remote(&["policy", "push", "policies"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("broken.rego:"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = remote(&["policy", "list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(listing.starts_with("1 (active)"), "{listing}");
+    assert_eq!(
+        listing.lines().count(),
+        1,
+        "the broken push stored nothing: {listing}"
+    );
+    let out = remote(&["policy", "show"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = shown["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["lib/util.rego", "naming.rego"],
+        "tests are not pushed"
+    );
+    assert_eq!(shown["settings"]["slsa_min_level"], 1);
+    let out = remote(&["policy", "show", "7"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("404"), "{}", text(&out.stderr));
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
