@@ -63,7 +63,7 @@ pub async fn push(
 }
 
 /// One version.
-#[utoipa::path(get, path = "/api/orgs/{org}/policies/{version}", tag = "policies", security(("bearer" = [])), params(("org" = String, Path), ("version" = i64, Path, minimum = 1)), responses((status = 200, body = PolicyVersionView)))]
+#[utoipa::path(get, path = "/api/orgs/{org}/policies/{version}", tag = "policies", security(("bearer" = [])), params(("org" = String, Path), ("version" = i64, Path, minimum = 1)), responses((status = 200, body = PolicyVersionView), (status = 400, description = "The version is not a whole number", body = Problem)))]
 pub async fn show(
     State(s): State<AppState>,
     Extension(org): Extension<Org>,
