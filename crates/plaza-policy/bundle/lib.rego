@@ -16,19 +16,6 @@ requested_scopes contains [p.name, s, sprintf("/permissions/%d/optionalScopes/%d
 	some j, s in object.get(p, "optionalScopes", [])
 }
 
-# A sensitive-scope pattern matches exactly, as a prefix (`secrets.*`) or a suffix (`*.admin`).
-scope_matches(pattern, scope) if pattern == scope
-
-scope_matches(pattern, scope) if {
-	endswith(pattern, "*")
-	startswith(scope, trim_suffix(pattern, "*"))
-}
-
-scope_matches(pattern, scope) if {
-	startswith(pattern, "*")
-	endswith(scope, trim_prefix(pattern, "*"))
-}
-
 # CPU quantity in millicores: "500m", or cores ("1", "0.5").
 cpu_millis(q) := to_number(trim_suffix(q, "m")) if endswith(q, "m")
 

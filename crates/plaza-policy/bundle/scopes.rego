@@ -16,11 +16,31 @@ deny contains {"rule": "plaza.scopes.no-wildcard", "msg": msg, "details": {"path
 	msg := sprintf("permission %q asks for the wildcard scope %q", [name, scope])
 }
 
+# The sensitive-scope list split once per evaluation into exact names, prefixes (`secrets.*`)
+# and suffixes (`*.admin`), so matching is plain string tests rather than a function call per
+# scope and pattern.
+sensitive_exact := {p | some p in data.plaza.org.sensitive_scopes; not contains(p, "*")}
+
+sensitive_prefixes := {trim_suffix(p, "*") | some p in data.plaza.org.sensitive_scopes; endswith(p, "*")}
+
+sensitive_suffixes := {trim_prefix(p, "*") | some p in data.plaza.org.sensitive_scopes; startswith(p, "*")}
+
 sensitive contains [name, scope, path] if {
 	some [name, scope, path] in lib.requested_scopes
 	not endswith(scope, "*")
-	some pattern in data.plaza.org.sensitive_scopes
-	lib.scope_matches(pattern, scope)
+	sensitive_scope(scope)
+}
+
+sensitive_scope(scope) if scope in sensitive_exact
+
+sensitive_scope(scope) if {
+	some prefix in sensitive_prefixes
+	startswith(scope, prefix)
+}
+
+sensitive_scope(scope) if {
+	some suffix in sensitive_suffixes
+	endswith(scope, suffix)
 }
 
 # METADATA
