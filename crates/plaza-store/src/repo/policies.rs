@@ -354,28 +354,7 @@ impl PolicyRepo for SqlStore {
         at: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        let result = async {
-            chain::append(&mut tx, audit).await?;
-            if let Some(when) = exception_instant(&mut tx, id, "revoked_at").await? {
-                return Err(StoreError::Conflict {
-                    entity: "policy exception",
-                    detail: format!(
-                        "exception `{id}` was already revoked at {}",
-                        when.to_rfc3339()
-                    ),
-                });
-            }
-            sqlx::query("UPDATE policy_exceptions SET revoked_at = $1 WHERE id = $2")
-                .bind(millis(at))
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-            Ok(())
-        }
-        .await;
-        finish(tx, result).await
+        stamp_exception(self, id, Stamp::Revoked, at, audit).await
     }
 
     async fn mark_exception_expired(
@@ -384,28 +363,7 @@ impl PolicyRepo for SqlStore {
         at: DateTime<Utc>,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        let result = async {
-            chain::append(&mut tx, audit).await?;
-            if let Some(when) = exception_instant(&mut tx, id, "expired_at").await? {
-                return Err(StoreError::Conflict {
-                    entity: "policy exception",
-                    detail: format!(
-                        "the expiry of exception `{id}` was already recorded at {}",
-                        when.to_rfc3339()
-                    ),
-                });
-            }
-            sqlx::query("UPDATE policy_exceptions SET expired_at = $1 WHERE id = $2")
-                .bind(millis(at))
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-            Ok(())
-        }
-        .await;
-        finish(tx, result).await
+        stamp_exception(self, id, Stamp::Expired, at, audit).await
     }
 
     async fn record_decision(&self, decision: &Decision) -> StoreResult<()> {
@@ -499,4 +457,62 @@ impl PolicyRepo for SqlStore {
             .map(decision_from_row)
             .collect()
     }
+}
+
+/// The two one-time instants an exception can be stamped with.
+#[derive(Clone, Copy)]
+enum Stamp {
+    Revoked,
+    Expired,
+}
+
+impl Stamp {
+    fn column(self) -> &'static str {
+        match self {
+            Stamp::Revoked => "revoked_at",
+            Stamp::Expired => "expired_at",
+        }
+    }
+}
+
+/// Sets `revoked_at` or `expired_at` once, with its audit record; `Conflict` when already set.
+async fn stamp_exception(
+    store: &SqlStore,
+    id: &ExceptionId,
+    stamp: Stamp,
+    at: DateTime<Utc>,
+    audit: &AuditEntry,
+) -> StoreResult<()> {
+    let column = stamp.column();
+    let mut tx = store.write_tx().await?;
+    let result = async {
+        chain::append(&mut tx, audit).await?;
+        if let Some(when) = exception_instant(&mut tx, id, column).await? {
+            let detail = match stamp {
+                Stamp::Revoked => format!(
+                    "exception `{id}` was already revoked at {}",
+                    when.to_rfc3339()
+                ),
+                Stamp::Expired => format!(
+                    "the expiry of exception `{id}` was already recorded at {}",
+                    when.to_rfc3339()
+                ),
+            };
+            return Err(StoreError::Conflict {
+                entity: "policy exception",
+                detail,
+            });
+        }
+        sqlx::query(&format!(
+            "UPDATE policy_exceptions SET {column} = $1 WHERE id = $2"
+        ))
+        .bind(millis(at))
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+    .await;
+    finish(tx, result).await
 }
