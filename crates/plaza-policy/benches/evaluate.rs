@@ -11,14 +11,20 @@ use serde_json::Value;
 
 const SEED: &[u8] = include_bytes!("../tests/fixtures/seed-micro-app.yaml");
 
-fn benches(c: &mut Criterion) {
+/// The seed manifest as the policy input, and the bundle compiled with its prepared-engine cache
+/// warmed, as a server has them after its first evaluation.
+fn prepared() -> (Value, PolicySet) {
     let manifest = plaza_manifest::load("micro-app.yaml", SEED)
         .manifest
         .expect("seed manifest is valid");
     let input = serde_json::to_value(manifest).expect("manifest serialises");
     let set = PolicySet::builtin().expect("bundle loads");
-    // Warm the prepared-engine cache, as the first evaluation of a server does.
     set.evaluate(&input, &Value::Null).expect("evaluates");
+    (input, set)
+}
+
+fn benches(c: &mut Criterion) {
+    let (input, set) = prepared();
 
     let mut g = c.benchmark_group("policy");
     g.bench_function("evaluate_bundle_seed_manifest", |b| {
@@ -40,12 +46,7 @@ fn benches(c: &mut Criterion) {
 /// Per-evaluation latency percentiles, which criterion does not report: 5,000 evaluations timed
 /// one by one on this thread, printed before criterion's own figures.
 fn latency_report() {
-    let manifest = plaza_manifest::load("micro-app.yaml", SEED)
-        .manifest
-        .expect("seed manifest is valid");
-    let input = serde_json::to_value(manifest).expect("manifest serialises");
-    let set = PolicySet::builtin().expect("bundle loads");
-    set.evaluate(&input, &Value::Null).expect("evaluates");
+    let (input, set) = prepared();
     let mut times: Vec<std::time::Duration> = (0..5000)
         .map(|_| {
             let t = std::time::Instant::now();

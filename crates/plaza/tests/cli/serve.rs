@@ -10,33 +10,8 @@ const DEMO_TOKEN: &str = "plz_demo-token-for-tests-0123456789";
 #[test]
 fn serve_demo_answers_over_http_and_shuts_down_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = plaza()
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data",
-            "data",
-        ])
-        .env("PLAZA_DEMO_TOKEN", DEMO_TOKEN)
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut base = None;
-    let mut printed_token = false;
-    for line in lines.by_ref().take(20) {
-        let line = line.unwrap();
-        printed_token |= line.trim() == DEMO_TOKEN;
-        if let Some(url) = line.strip_prefix("Plaza listening on ") {
-            base = Some(url.trim().to_owned());
-            break;
-        }
-    }
-    let base = base.expect("the server prints its address");
+    let (mut child, base, before) = start_demo(dir.path());
+    let printed_token = before.iter().any(|l| l.trim() == DEMO_TOKEN);
     assert!(printed_token, "serve --demo prints the demo admin's token");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -183,8 +158,9 @@ fn json_logs_carry_the_request_id_and_flags_override_the_environment() {
     assert_eq!(event["level"], "INFO", "{line}");
 }
 
-/// Starts `serve --demo` on a free port; returns the child and the base URL.
-fn start_demo(dir: &std::path::Path) -> (std::process::Child, String) {
+/// Starts `serve --demo` on a free port; returns the child, the base URL, and what it printed
+/// before its address.
+fn start_demo(dir: &std::path::Path) -> (std::process::Child, String, Vec<String>) {
     let mut child = plaza()
         .args([
             "serve",
@@ -200,21 +176,23 @@ fn start_demo(dir: &std::path::Path) -> (std::process::Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = lines
+    let mut before = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap())
+        .lines()
         .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("Plaza listening on ")
-                .map(|u| u.trim().to_owned())
-        })
-        .expect("the server prints its address");
-    (child, base)
+    {
+        if let Some(url) = line.strip_prefix("Plaza listening on ") {
+            return (child, url.trim().to_owned(), before);
+        }
+        before.push(line);
+    }
+    panic!("the server printed no address; it said: {before:?}");
 }
 
 #[test]
 fn policy_push_list_and_show_manage_the_orgs_versions_on_a_real_server() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = start_demo(dir.path());
+    let (mut child, base, _) = start_demo(dir.path());
     let policies = dir.path().join("policies");
     std::fs::create_dir_all(policies.join("lib")).unwrap();
     std::fs::write(
