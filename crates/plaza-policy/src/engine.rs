@@ -447,6 +447,17 @@ impl PolicySet {
                 });
             }
         }
+        // An org switches a built-in rule off by listing its id in `disabled_rules`; its own
+        // rules are its to delete.
+        if let Some(off) = doc
+            .pointer("/plaza/org/disabled_rules")
+            .and_then(Value::as_array)
+        {
+            findings.retain(|f| {
+                !(matches!(f.source, PolicySource::Builtin { .. })
+                    && off.iter().any(|id| id.as_str() == Some(f.rule_id.as_str())))
+            });
+        }
         Evaluation::sort(&mut findings);
         findings.dedup();
         Ok(Evaluation {

@@ -668,3 +668,39 @@ fn docs_policy_md_is_current() {
         );
     }
 }
+
+#[test]
+fn an_org_can_switch_off_a_builtin_rule_but_not_its_own() {
+    let seed = plaza_manifest::load("m.yaml", include_bytes!("fixtures/seed-micro-app.yaml"))
+        .manifest
+        .unwrap();
+    let input = serde_json::to_value(seed).unwrap();
+    let own = "package acme\n\nimport rego.v1\n\nwarn contains {\"rule\": \"plaza.license.allowed\", \"msg\": \"ours\"} if true\n";
+    let set = PolicySet::builder()
+        .builtin(true)
+        .file("acme.rego", own)
+        .build()
+        .unwrap();
+    let ids = |data: serde_json::Value| -> Vec<(String, String)> {
+        set.evaluate(&input, &data)
+            .unwrap()
+            .findings
+            .into_iter()
+            .map(|f| (f.rule_id, f.message))
+            .collect()
+    };
+    let before = ids(serde_json::Value::Null);
+    assert_eq!(
+        before
+            .iter()
+            .filter(|(id, _)| id == "plaza.license.allowed")
+            .count(),
+        2,
+        "{before:?}"
+    );
+    let off = serde_json::json!({"plaza": {"org": {"disabled_rules": ["plaza.license.allowed"]}}});
+    assert_eq!(
+        ids(off),
+        [("plaza.license.allowed".to_owned(), "ours".to_owned())]
+    );
+}
