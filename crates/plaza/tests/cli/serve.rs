@@ -186,6 +186,8 @@ fn start_demo(dir: &std::path::Path) -> (std::process::Child, String, Vec<String
         }
         before.push(line);
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server printed no address; it said: {before:?}");
 }
 
