@@ -292,11 +292,11 @@ impl From<AuditRecord> for AuditRecordView {
 pub struct AuditVerifyView {
     /// Whether the whole chain verified.
     pub intact: bool,
-    /// Records verified (when intact).
+    /// How many of the caller's org's records the chain holds.
     pub records: Option<i64>,
     /// Hash of the last record (when intact): keep it elsewhere to anchor the log.
     pub head_hash: Option<String>,
-    /// First broken record (when not intact).
+    /// First broken record, when it is the caller's org's own.
     pub broken_at: Option<i64>,
     /// Why it is broken.
     pub reason: Option<String>,

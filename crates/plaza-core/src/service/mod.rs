@@ -4,6 +4,7 @@
 
 mod apps;
 mod audit;
+pub use audit::OrgChainReport;
 mod identity;
 mod policy;
 mod tokens;

@@ -521,3 +521,51 @@ async fn the_bearer_scheme_is_case_insensitive() {
         assert_eq!(resp.status(), 200, "{scheme}");
     }
 }
+
+#[tokio::test]
+async fn audit_verification_tells_each_org_only_about_itself() {
+    use sqlx::Connection;
+    let app = TestApp::new().await;
+    let intact = app.get("/api/audit/verify", Some(&app.admin_token)).await;
+    assert_eq!(intact.body["intact"], true, "{}", intact.text);
+    assert!(intact.body["headHash"].is_string());
+    // Someone with database access edits one of globex's records.
+    let theirs = app
+        .get(
+            "/api/audit?limit=1",
+            Some(&app.other_role_tokens[&Role::Admin]),
+        )
+        .await;
+    let seq = theirs.body[0]["seq"].as_i64().unwrap();
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", app.db_path.display()))
+        .await
+        .unwrap();
+    sqlx::raw_sql("DROP TRIGGER audit_log_no_update")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'forged' WHERE seq = $1")
+        .bind(seq)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let acme = app.get("/api/audit/verify", Some(&app.admin_token)).await;
+    assert_eq!(acme.body["intact"], false);
+    assert!(
+        acme.body["brokenAt"].is_null(),
+        "acme is not told where globex's record is: {}",
+        acme.text
+    );
+    assert!(acme.body["reason"]
+        .as_str()
+        .unwrap()
+        .contains("outside your organisation"));
+    let globex = app
+        .get(
+            "/api/audit/verify",
+            Some(&app.other_role_tokens[&Role::Admin]),
+        )
+        .await;
+    assert_eq!(globex.body["brokenAt"], seq, "{}", globex.text);
+}
