@@ -14,6 +14,7 @@ pub mod identity;
 pub mod ids;
 pub mod policy;
 pub mod ports;
+pub mod registry;
 pub mod service;
 pub mod token;
 

@@ -9,6 +9,7 @@ use crate::error::StoreError;
 use crate::identity::{Org, RoleSet, Team, User};
 use crate::ids::{ExceptionId, OrgId, TeamId, TokenId, UserId};
 use crate::policy::{Decision, OrgPolicyVersion, PolicyException, PolicyMode};
+use crate::registry::StoredManifest;
 use crate::token::{ApiToken, TokenHash};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -203,10 +204,59 @@ pub trait PolicyRepo: Send + Sync {
     ) -> StoreResult<Vec<Decision>>;
 }
 
+/// Registry metadata: manifests by repository, tags, referrers, and which blobs a repository
+/// may serve. Pushes and deletions are audited.
+#[async_trait]
+pub trait RegistryRepo: Send + Sync {
+    /// Records a pushed manifest with the blobs and child manifests it references (all already
+    /// present: the caller checked the blob store), links those blobs to the repository, and
+    /// points `tag` at it when given (moving the tag). Pushing the same digest again is allowed
+    /// and only (re)points the tag.
+    async fn put_manifest(
+        &self,
+        manifest: &StoredManifest,
+        blobs: &[String],
+        tag: Option<&str>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// A repository's manifest by digest, if present.
+    async fn get_manifest(
+        &self,
+        repository: &str,
+        digest: &str,
+    ) -> StoreResult<Option<StoredManifest>>;
+    /// The digest a tag points at, if the tag exists.
+    async fn resolve_tag(&self, repository: &str, tag: &str) -> StoreResult<Option<String>>;
+    /// A repository's tags, in byte order; `NotFound` for a repository with no manifest.
+    async fn list_tags(&self, repository: &str) -> StoreResult<Vec<String>>;
+    /// Deletes a manifest and every tag pointing at it; `NotFound` when absent.
+    async fn delete_manifest(
+        &self,
+        repository: &str,
+        digest: &str,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Deletes a tag (not the manifest); `NotFound` when absent.
+    async fn delete_tag(&self, repository: &str, tag: &str, audit: &AuditEntry) -> StoreResult<()>;
+    /// The repository's manifests whose `subject` is `subject`, oldest first.
+    async fn referrers(&self, repository: &str, subject: &str) -> StoreResult<Vec<StoredManifest>>;
+    /// Lets the repository serve a blob (after an upload or a cross-repository mount).
+    async fn link_blob(&self, repository: &str, digest: &str) -> StoreResult<()>;
+    /// Whether the repository may serve the blob.
+    async fn blob_linked(&self, repository: &str, digest: &str) -> StoreResult<bool>;
+    /// Removes a blob from a repository; `NotFound` when it was not linked.
+    async fn unlink_blob(&self, repository: &str, digest: &str) -> StoreResult<()>;
+    /// Every digest any repository still needs (linked blobs and manifests), for garbage
+    /// collection.
+    async fn referenced_digests(&self) -> StoreResult<Vec<String>>;
+    /// Every repository with at least one manifest or linked blob, in byte order.
+    async fn list_repositories(&self) -> StoreResult<Vec<String>>;
+}
+
 /// Everything a Plaza server needs from its store.
 #[async_trait]
 pub trait Store:
-    OrgRepo + TeamRepo + UserRepo + TokenRepo + AppRepo + AuditRepo + PolicyRepo
+    OrgRepo + TeamRepo + UserRepo + TokenRepo + AppRepo + AuditRepo + PolicyRepo + RegistryRepo
 {
     /// Checks the backend answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

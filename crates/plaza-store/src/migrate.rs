@@ -33,6 +33,11 @@ const SQLITE: &[Embedded] = &[
         "policies",
         include_str!("../migrations/sqlite/0003_policies.sql"),
     ),
+    (
+        4,
+        "registry",
+        include_str!("../migrations/sqlite/0004_registry.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -51,6 +56,11 @@ const POSTGRES: &[Embedded] = &[
         3,
         "policies",
         include_str!("../migrations/postgres/0003_policies.sql"),
+    ),
+    (
+        4,
+        "registry",
+        include_str!("../migrations/postgres/0004_registry.sql"),
     ),
 ];
 

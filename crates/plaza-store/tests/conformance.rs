@@ -19,6 +19,8 @@ mod harness;
 mod orgs;
 #[path = "conformance/policies.rs"]
 mod policies;
+#[path = "conformance/registry.rs"]
+mod registry;
 #[path = "conformance/setup.rs"]
 mod setup;
 #[path = "conformance/teams.rs"]
@@ -72,6 +74,17 @@ conformance! {
     policies::decision_rules_are_enforced,
     policies::the_database_refuses_to_change_or_delete_decisions,
     policies::the_chain_verifies_after_mixed_policy_operations,
+    registry::manifests_are_pushed_read_and_resolved,
+    registry::a_tag_moves_and_a_repush_only_repoints_it,
+    registry::tags_list_in_byte_order_and_an_unknown_repository_is_not_found,
+    registry::deleting_a_manifest_removes_its_tags_and_blob_references,
+    registry::a_tag_is_deleted_not_its_manifest,
+    registry::referrers_are_listed_by_subject_in_the_same_repository_oldest_first,
+    registry::blobs_are_linked_per_repository_without_audit,
+    registry::referenced_digests_are_links_manifests_and_references_once_each,
+    registry::repositories_are_listed_in_byte_order,
+    registry::registry_changes_are_audited_with_their_entries,
+    registry::the_chain_verifies_after_mixed_registry_operations,
     setup::migrations_are_idempotent_on_reconnect,
     setup::a_database_from_a_newer_plaza_is_refused,
     setup::the_store_answers_ping_and_names_its_backend,

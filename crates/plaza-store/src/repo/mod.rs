@@ -4,13 +4,15 @@
 //! Every mutating method runs in one write transaction that first appends its audit record(s)
 //! (which serialises writers, see `chain::append`), then checks the rules a caller can break
 //! (so the answer is a precise `Conflict`/`NotFound`, and no failed statement poisons a
-//! PostgreSQL transaction), then writes. The one exception is recording a policy decision: the
-//! decision log is its own append-only record, so it takes no audit record.
+//! PostgreSQL transaction), then writes. The exceptions take no audit record: recording a
+//! policy decision (the decision log is its own append-only record), and linking or unlinking a
+//! registry blob (bookkeeping of uploads).
 
 mod apps;
 mod audit;
 mod orgs;
 mod policies;
+mod registry;
 mod teams;
 mod tokens;
 mod users;
