@@ -62,6 +62,17 @@ pub enum RegistryError {
         /// The blob's size.
         size: u64,
     },
+    /// Reading the content being uploaded failed part-way (the client's body ended early or the
+    /// connection broke). Nothing of that request's bytes was kept: a chunk is applied whole or
+    /// not at all, so the upload can be resumed at its previous size.
+    #[error("reading the uploaded content failed after {received} bytes: {source}")]
+    UploadInterrupted {
+        /// Bytes read from the content before it failed (all of them discarded).
+        received: u64,
+        /// The error the content's reader gave.
+        #[source]
+        source: std::io::Error,
+    },
     /// The storage backend failed. The text is for logs, never for clients.
     #[error("blob storage failed while {context}: {source}")]
     Io {
@@ -102,15 +113,17 @@ impl RegistryError {
             RegistryError::Manifest(_) => ErrorCode::ManifestInvalid,
             RegistryError::BlobUnknown { .. } => ErrorCode::BlobUnknown,
             RegistryError::UploadUnknown { .. } => ErrorCode::BlobUploadUnknown,
-            RegistryError::RangeMismatch { .. } => ErrorCode::BlobUploadInvalid,
+            RegistryError::RangeMismatch { .. } | RegistryError::UploadInterrupted { .. } => {
+                ErrorCode::BlobUploadInvalid
+            }
             RegistryError::RangeNotSatisfiable { .. } => ErrorCode::Unsupported,
             RegistryError::Io { .. } => return None,
         })
     }
 
-    /// The HTTP status: the code's usual one, except `416` for out-of-order chunks and
-    /// unsatisfiable ranges, `400` for bad pagination parameters, and `500` for internal
-    /// failures.
+    /// The HTTP status: the code's usual one (`400` for an interrupted upload), except `416` for
+    /// out-of-order chunks and unsatisfiable ranges, `400` for bad pagination parameters, and
+    /// `500` for internal failures.
     pub fn status(&self) -> u16 {
         match self {
             RegistryError::RangeMismatch { .. } | RegistryError::RangeNotSatisfiable { .. } => 416,
@@ -165,6 +178,13 @@ mod tests {
             range.body().unwrap().errors[0].detail,
             Some(serde_json::json!({"currentSize": 3}))
         );
+        let interrupted = RegistryError::UploadInterrupted {
+            received: 10,
+            source: std::io::ErrorKind::UnexpectedEof.into(),
+        };
+        assert_eq!(interrupted.code(), Some(ErrorCode::BlobUploadInvalid));
+        assert_eq!(interrupted.status(), 400);
+        assert!(interrupted.body().is_some());
         let unknown = RegistryError::BlobUnknown { digest: d };
         assert_eq!(unknown.status(), 404);
         let io = RegistryError::io("reading")(std::io::Error::other("disk on fire"));

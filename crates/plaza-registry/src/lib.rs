@@ -1,9 +1,10 @@
 //! Plaza's OCI registry logic, without HTTP: digests ([`digest`]), repository names and tags
 //! ([`name`]), manifest parsing and validation ([`manifest`]), content-addressed blob storage
-//! with upload sessions ([`blob_store`]), the distribution spec's error codes and body
-//! ([`errors`]) and tag pagination ([`pagination`]). The `/v2/` routes in `plaza-server` extract a
-//! request, call into this crate and map [`RegistryError`] through [`RegistryError::code`],
-//! [`RegistryError::status`] and [`RegistryError::body`].
+//! with upload sessions, streamed in and out in bounded pieces ([`blob_store`]), the
+//! distribution spec's error codes and body ([`errors`]) and tag pagination ([`pagination`]). The
+//! `/v2/` routes in `plaza-server` extract a request, call into this crate and map
+//! [`RegistryError`] through [`RegistryError::code`], [`RegistryError::status`] and
+//! [`RegistryError::body`].
 
 pub mod blob_store;
 pub mod digest;
@@ -13,7 +14,9 @@ pub mod manifest;
 pub mod name;
 pub mod pagination;
 
-pub use blob_store::{BlobSlice, BlobStore, ByteRange, FsBlobStore, UploadId};
+pub use blob_store::{
+    BlobReader, BlobSlice, BlobStore, ByteRange, FsBlobStore, UploadId, STREAM_CHUNK,
+};
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
 pub use error::RegistryError;
 pub use errors::{ErrorBody, ErrorCode};

@@ -1,18 +1,24 @@
 //! Integration tests of plaza-registry through its public API: the filesystem blob store (round
-//! trips, ranges, digest checks, chunk order, concurrency, crashes), manifests of every accepted
-//! kind, and how errors reach the wire.
+//! trips, ranges, digest checks, chunk order, concurrency, crashes, streaming large blobs in and
+//! out, interrupted and cancelled streams), manifests of every accepted kind, and how errors
+//! reach the wire.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use plaza_registry::manifest::media_type::{
     DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_CONFIG, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST,
     WASM_CONFIG, WASM_LAYER,
 };
 use plaza_registry::{
-    paginate_tags, parse_manifest, BlobStore, Digest, ErrorCode, FsBlobStore, ManifestKind,
-    RegistryError, RepoName, TagQuery, UploadId,
+    paginate_tags, parse_manifest, Algorithm, BlobStore, Digest, ErrorCode, FsBlobStore, Hasher,
+    ManifestKind, RegistryError, RepoName, TagQuery, UploadId, STREAM_CHUNK,
 };
 use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 async fn store() -> (tempfile::TempDir, FsBlobStore) {
     let dir = tempfile::tempdir().unwrap();
@@ -323,6 +329,456 @@ async fn a_killed_upload_is_never_visible() {
     ));
     store.finish(&id, &d, &data[20_000..]).await.unwrap();
     assert_eq!(store.stat(&d).await.unwrap(), Some(50_000));
+}
+
+// ---------------------------------------------------------------- streaming
+
+/// Deterministic pseudo-random content generated as it is read, never held: byte `i` of stream
+/// `seed` depends only on `(seed, i)`, so any range of it can be generated again on its own.
+struct PseudoRandom {
+    seed: u64,
+    pos: u64,
+    end: u64,
+}
+
+impl PseudoRandom {
+    /// The first `len` bytes of stream `seed`.
+    fn new(seed: u64, len: u64) -> PseudoRandom {
+        PseudoRandom::range(seed, 0, len)
+    }
+
+    /// Bytes `start..start + len` of stream `seed`.
+    fn range(seed: u64, start: u64, len: u64) -> PseudoRandom {
+        PseudoRandom {
+            seed,
+            pos: start,
+            end: start + len,
+        }
+    }
+
+    /// The 8 bytes of word `index` (splitmix64).
+    fn word(&self, index: u64) -> u64 {
+        let mut z = (self.seed << 40 ^ index).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+impl AsyncRead for PseudoRandom {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let n = (buf.remaining() as u64).min(this.end - this.pos) as usize;
+        let out = buf.initialize_unfilled_to(n);
+        let mut word = this.word(this.pos >> 3);
+        for (i, byte) in out.iter_mut().enumerate() {
+            let p = this.pos + i as u64;
+            if p & 7 == 0 {
+                word = this.word(p >> 3);
+            }
+            *byte = (word >> ((p & 7) * 8)) as u8;
+        }
+        buf.advance(n);
+        this.pos += n as u64;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Content that ends badly: the first `good` bytes of `inner`, then an error (a connection
+/// reset) or, with `stall`, no more bytes ever (a client gone silent).
+struct Broken {
+    inner: PseudoRandom,
+    good: u64,
+    stall: bool,
+}
+
+impl AsyncRead for Broken {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.inner.pos >= this.good {
+            return if this.stall {
+                Poll::Pending
+            } else {
+                Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()))
+            };
+        }
+        let room = (this.good - this.inner.pos).min(buf.remaining() as u64) as usize;
+        let mut limited = buf.take(room);
+        let poll = Pin::new(&mut this.inner).poll_read(cx, &mut limited);
+        let n = limited.filled().len();
+        buf.advance(n);
+        poll
+    }
+}
+
+/// The sha256 digest and length of everything `reader` yields, read through one small buffer.
+async fn hash_reader(reader: &mut (dyn AsyncRead + Send + Unpin)) -> (Digest, u64) {
+    let mut hasher = Hasher::new(Algorithm::Sha256);
+    let mut buf = vec![0u8; STREAM_CHUNK];
+    loop {
+        let n = reader.read(&mut buf).await.unwrap();
+        if n == 0 {
+            let len = hasher.len();
+            return (hasher.finish(), len);
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+/// Everything `reader` yields, for small blobs.
+async fn read_all(reader: &mut (dyn AsyncRead + Send + Unpin)) -> Vec<u8> {
+    let mut out = Vec::new();
+    reader.read_to_end(&mut out).await.unwrap();
+    out
+}
+
+const BIG: u64 = 64 << 20;
+
+#[tokio::test]
+async fn a_64_mib_blob_streams_in_and_out_without_being_held() {
+    let (dir, store) = store().await;
+    let (d, len) = hash_reader(&mut PseudoRandom::new(7, BIG)).await;
+    assert_eq!(len, BIG);
+
+    // Monolithic.
+    let stored = store
+        .put_stream(&d, &mut PseudoRandom::new(7, BIG))
+        .await
+        .unwrap();
+    assert_eq!(stored, BIG);
+    assert_eq!(store.stat(&d).await.unwrap(), Some(BIG));
+    let (mut reader, start, len, total) = store.open_read(&d, None).await.unwrap();
+    assert_eq!((start, len, total), (0, BIG, BIG));
+    assert_eq!(hash_reader(&mut reader).await, (d.clone(), BIG));
+
+    // A range deep inside, against the same bytes generated again.
+    let (first, n) = ((40 << 20) + 3, 1_000_001);
+    let (mut reader, start, len, total) = store
+        .open_read(&d, Some((first, Some(first + n - 1))))
+        .await
+        .unwrap();
+    assert_eq!((start, len, total), (first, n, BIG));
+    assert_eq!(
+        hash_reader(&mut reader).await,
+        hash_reader(&mut PseudoRandom::range(7, first, n)).await
+    );
+
+    // Chunked, from one generator cut into uneven chunks, the rest sent with the finish.
+    assert!(store.delete(&d).await.unwrap());
+    let id = store.start_upload().await.unwrap();
+    let mut content = PseudoRandom::new(7, BIG);
+    let mut offset = 0;
+    for chunk in [10 << 20, 1, (30 << 20) + 12_345] {
+        offset = store
+            .append_stream(&id, offset, &mut (&mut content).take(chunk))
+            .await
+            .unwrap();
+        assert_eq!(store.upload_size(&id).await.unwrap(), offset);
+    }
+    assert_eq!(offset, (40 << 20) + 12_346);
+    assert_eq!(store.stat(&d).await.unwrap(), None);
+    assert_eq!(
+        store.finish_stream(&id, &d, &mut content).await.unwrap(),
+        BIG
+    );
+    let (mut reader, ..) = store.open_read(&d, None).await.unwrap();
+    assert_eq!(hash_reader(&mut reader).await, (d.clone(), BIG));
+    assert_eq!(store.list().await.unwrap(), vec![d]);
+    assert_eq!(files_under(&dir.path().join("uploads")), 0);
+    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+}
+
+#[tokio::test]
+async fn ranged_streaming_reads() {
+    let (_dir, store) = store().await;
+    let data: Vec<u8> = (0..=255u8).collect();
+    let d = Digest::sha256_of(&data);
+    store.put(&d, &data).await.unwrap();
+    for (range, expected) in [
+        (None, 0..256),
+        (Some((0, None)), 0..256),
+        (Some((10, Some(19))), 10..20),
+        (Some((250, None)), 250..256),
+        (Some((255, Some(10_000))), 255..256),
+        (Some((7, Some(7))), 7..8),
+    ] {
+        let (mut reader, start, len, total) = store.open_read(&d, range).await.unwrap();
+        assert_eq!(
+            (start, len, total),
+            (expected.start as u64, expected.len() as u64, 256),
+            "{range:?}"
+        );
+        assert_eq!(read_all(&mut reader).await, &data[expected], "{range:?}");
+    }
+    for bad in [(256, None), (1000, Some(2000)), (20, Some(10))] {
+        let err = match store.open_read(&d, Some(bad)).await {
+            Err(e) => e,
+            Ok(_) => panic!("{bad:?} was satisfied"),
+        };
+        assert!(
+            matches!(err, RegistryError::RangeNotSatisfiable { size: 256, .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.status(), 416);
+    }
+    let ghost = Digest::sha256_of(b"never stored");
+    assert!(matches!(
+        store.open_read(&ghost, None).await,
+        Err(RegistryError::BlobUnknown { .. })
+    ));
+
+    let empty = Digest::sha256_of(b"");
+    store.put_stream(&empty, &mut &b""[..]).await.unwrap();
+    let (mut reader, start, len, total) = store.open_read(&empty, None).await.unwrap();
+    assert_eq!((start, len, total), (0, 0, 0));
+    assert!(read_all(&mut reader).await.is_empty());
+    assert!(store.open_read(&empty, Some((0, None))).await.is_err());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_open_reader_outlives_a_delete() {
+    let (_dir, store) = store().await;
+    let d = Digest::sha256_of(b"still readable");
+    store.put(&d, b"still readable").await.unwrap();
+    let (mut reader, ..) = store.open_read(&d, Some((6, None))).await.unwrap();
+    assert!(store.delete(&d).await.unwrap());
+    assert_eq!(read_all(&mut reader).await, b"readable");
+}
+
+#[tokio::test]
+async fn put_stream_verifies_before_anything_is_stored() {
+    let (dir, store) = store().await;
+    let len = 3 * STREAM_CHUNK as u64 + 17;
+    let (real, _) = hash_reader(&mut PseudoRandom::new(1, len)).await;
+    let (claimed, _) = hash_reader(&mut PseudoRandom::new(2, len)).await;
+    let err = store
+        .put_stream(&claimed, &mut PseudoRandom::new(1, len))
+        .await
+        .unwrap_err();
+    match &err {
+        RegistryError::DigestMismatch { expected, actual } => {
+            assert_eq!((expected, actual), (&claimed, &real));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(err.code(), Some(ErrorCode::DigestInvalid));
+    assert_eq!(store.stat(&claimed).await.unwrap(), None);
+    assert_eq!(store.stat(&real).await.unwrap(), None);
+    assert!(store.list().await.unwrap().is_empty());
+    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+
+    // Content that breaks off part-way: nothing stored either, and the client is told.
+    let mut broken = Broken {
+        inner: PseudoRandom::new(1, len),
+        good: 2 * STREAM_CHUNK as u64 + 5,
+        stall: false,
+    };
+    let err = store.put_stream(&real, &mut broken).await.unwrap_err();
+    assert!(
+        matches!(err, RegistryError::UploadInterrupted { received, .. } if received == broken.good),
+        "{err:?}"
+    );
+    assert_eq!(
+        (err.code(), err.status()),
+        (Some(ErrorCode::BlobUploadInvalid), 400)
+    );
+    assert_eq!(store.stat(&real).await.unwrap(), None);
+    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+
+    // Once stored, the same content is only verified, and other content is still refused.
+    let mut good = PseudoRandom::new(1, len);
+    assert_eq!(store.put_stream(&real, &mut good).await.unwrap(), len);
+    let mut again = PseudoRandom::new(1, len);
+    assert_eq!(store.put_stream(&real, &mut again).await.unwrap(), len);
+    assert_eq!(again.pos, len, "the content was read to verify it");
+    let err = store
+        .put_stream(&real, &mut PseudoRandom::new(2, len))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::DigestMismatch { .. }));
+    let (mut reader, ..) = store.open_read(&real, None).await.unwrap();
+    assert_eq!(hash_reader(&mut reader).await, (real.clone(), len));
+    assert_eq!(store.list().await.unwrap(), vec![real]);
+    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+}
+
+#[tokio::test]
+async fn finish_stream_with_wrong_digest_stores_nothing_and_ends_the_session() {
+    let (dir, store) = store().await;
+    let len = 1 << 20;
+    let (real, _) = hash_reader(&mut PseudoRandom::new(3, len)).await;
+    let wrong = Digest::sha256_of(b"something else");
+    let id = store.start_upload().await.unwrap();
+    let mut content = PseudoRandom::new(3, len);
+    store
+        .append_stream(&id, 0, &mut (&mut content).take(len / 2))
+        .await
+        .unwrap();
+    let err = store
+        .finish_stream(&id, &wrong, &mut content)
+        .await
+        .unwrap_err();
+    match &err {
+        RegistryError::DigestMismatch { expected, actual } => {
+            assert_eq!((expected, actual), (&wrong, &real));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.stat(&wrong).await.unwrap(), None);
+    assert_eq!(store.stat(&real).await.unwrap(), None);
+    assert!(store.list().await.unwrap().is_empty());
+    assert_eq!(files_under(&dir.path().join("uploads")), 0);
+    assert!(matches!(
+        store.upload_size(&id).await,
+        Err(RegistryError::UploadUnknown { .. })
+    ));
+    assert!(matches!(
+        store
+            .finish_stream(&id, &real, &mut PseudoRandom::new(3, 0))
+            .await,
+        Err(RegistryError::UploadUnknown { .. })
+    ));
+}
+
+#[tokio::test]
+async fn append_stream_takes_whole_chunks_at_the_current_end_only() {
+    let (dir, store) = store().await;
+    let len = 5 * STREAM_CHUNK as u64;
+    let (d, _) = hash_reader(&mut PseudoRandom::new(4, len)).await;
+    let id = store.start_upload().await.unwrap();
+    assert_eq!(
+        store
+            .append_stream(&id, 0, &mut PseudoRandom::new(4, 100))
+            .await
+            .unwrap(),
+        100
+    );
+
+    // Out of order: refused with the current size, and the content is not even read.
+    for wrong in [0, 99, 101, len] {
+        let mut chunk = PseudoRandom::range(4, 100, 50);
+        let err = store
+            .append_stream(&id, wrong, &mut chunk)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, RegistryError::RangeMismatch { offset, current_size: 100 } if offset == wrong),
+            "{err:?}"
+        );
+        assert_eq!(err.status(), 416);
+        assert_eq!(chunk.pos, 100, "not read");
+    }
+    assert_eq!(store.upload_size(&id).await.unwrap(), 100);
+
+    // A chunk that breaks off after several pieces were written is not kept at all.
+    let mut broken = Broken {
+        inner: PseudoRandom::range(4, 100, len - 100),
+        good: 100 + 3 * STREAM_CHUNK as u64,
+        stall: false,
+    };
+    let err = store
+        .append_stream(&id, 100, &mut broken)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RegistryError::UploadInterrupted { received, .. } if received == 3 * STREAM_CHUNK as u64),
+        "{err:?}"
+    );
+    assert_eq!(store.upload_size(&id).await.unwrap(), 100);
+    let err = store
+        .append_stream(
+            &id,
+            broken.good,
+            &mut PseudoRandom::range(4, broken.good, 1),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        RegistryError::RangeMismatch {
+            current_size: 100,
+            ..
+        }
+    ));
+
+    // So is the last chunk of a finish; the session stays open for another try.
+    let mut broken = Broken {
+        inner: PseudoRandom::range(4, 100, len - 100),
+        good: 100 + STREAM_CHUNK as u64 + 1,
+        stall: false,
+    };
+    let err = store.finish_stream(&id, &d, &mut broken).await.unwrap_err();
+    assert!(
+        matches!(err, RegistryError::UploadInterrupted { .. }),
+        "{err:?}"
+    );
+    assert_eq!(store.upload_size(&id).await.unwrap(), 100);
+    assert_eq!(store.stat(&d).await.unwrap(), None);
+
+    // Resumed where it stands, the upload completes with exactly the right bytes.
+    let mut rest = PseudoRandom::range(4, 100, len - 100);
+    assert_eq!(
+        store
+            .append_stream(&id, 100, &mut (&mut rest).take(STREAM_CHUNK as u64))
+            .await
+            .unwrap(),
+        100 + STREAM_CHUNK as u64
+    );
+    assert_eq!(store.finish_stream(&id, &d, &mut rest).await.unwrap(), len);
+    let (mut reader, ..) = store.open_read(&d, None).await.unwrap();
+    assert_eq!(hash_reader(&mut reader).await, (d, len));
+    assert_eq!(files_under(&dir.path().join("uploads")), 0);
+}
+
+#[tokio::test]
+async fn cancelled_streams_leave_nothing_behind() {
+    let (dir, store) = store().await;
+    let len = 4 * STREAM_CHUNK as u64;
+    let (d, _) = hash_reader(&mut PseudoRandom::new(5, len)).await;
+    let silent_after = |start: u64, good: u64| Broken {
+        inner: PseudoRandom::range(5, start, len - start),
+        good,
+        stall: true,
+    };
+    let give_up = Duration::from_millis(200);
+
+    // A monolithic put whose client goes silent and whose request is dropped.
+    let mut silent = silent_after(0, 2 * STREAM_CHUNK as u64 + 3);
+    let put = store.put_stream(&d, &mut silent);
+    assert!(tokio::time::timeout(give_up, put).await.is_err());
+    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+    assert_eq!(store.stat(&d).await.unwrap(), None);
+
+    // A chunk dropped the same way: the upload is as it was before the chunk.
+    let id = store.start_upload().await.unwrap();
+    store
+        .append_stream(&id, 0, &mut PseudoRandom::new(5, 10))
+        .await
+        .unwrap();
+    let mut silent = silent_after(10, 10 + 2 * STREAM_CHUNK as u64 + 3);
+    let append = store.append_stream(&id, 10, &mut silent);
+    assert!(tokio::time::timeout(give_up, append).await.is_err());
+    assert_eq!(store.upload_size(&id).await.unwrap(), 10);
+    let mut silent = silent_after(10, 10 + STREAM_CHUNK as u64);
+    let finish = store.finish_stream(&id, &d, &mut silent);
+    assert!(tokio::time::timeout(give_up, finish).await.is_err());
+    assert_eq!(store.upload_size(&id).await.unwrap(), 10);
+    assert_eq!(store.stat(&d).await.unwrap(), None);
+
+    // The session goes on from there and yields exactly the right blob.
+    let mut rest = PseudoRandom::range(5, 10, len - 10);
+    assert_eq!(store.finish_stream(&id, &d, &mut rest).await.unwrap(), len);
+    let (mut reader, ..) = store.open_read(&d, None).await.unwrap();
+    assert_eq!(hash_reader(&mut reader).await, (d, len));
 }
 
 // ---------------------------------------------------------------- manifests

@@ -10,6 +10,15 @@
 //! the directory fsynced, so a crash leaves either no blob or the whole verified blob. Uploads
 //! keep a running hash in memory; when it is missing (after a restart) or of the wrong algorithm
 //! the upload file is hashed again at `finish`.
+//!
+//! Content is streamed through one buffer of [`STREAM_CHUNK`] bytes per operation (hashing
+//! included), and reads go through a buffer of the same size, so memory stays bounded whatever
+//! the blob's size. A chunk that fails part-way, because its reader or the disk failed or
+//! because the call was cancelled (a client hanging up drops the request's future), is undone:
+//! the upload file is truncated back to its previous size before the session is used again
+//! (after any write still in flight has landed), and a monolithic put's temporary file is
+//! removed. Only a crash mid-chunk leaves the chunk's first part in the upload file, which then
+//! counts (its size on disk is what a resuming client is told).
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -18,10 +27,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader};
 
-use super::{resolve_range, BlobSlice, BlobStore, ByteRange, UploadId};
+use super::{resolve_range, BlobReader, BlobStore, ByteRange, UploadId, STREAM_CHUNK};
 use crate::digest::{Algorithm, Digest, Hasher};
 use crate::error::RegistryError;
 
@@ -34,6 +42,10 @@ const HASH_BUFFER: usize = 1 << 20;
 struct UploadSlot {
     /// Running hash of the file's bytes, if it is known to cover exactly the file.
     hasher: Option<Hasher>,
+    /// A chunk whose append did not complete (it failed, or the call was cancelled): the upload
+    /// file as it was being written (a write may still be in flight) and the size to truncate
+    /// it back to. The next call on the upload settles it first ([`settle`]).
+    unfinished: Option<(tokio::fs::File, u64)>,
 }
 
 /// A [`BlobStore`] on the local filesystem.
@@ -151,41 +163,52 @@ impl FsBlobStore {
         }
     }
 
-    /// Appends `chunk` to the upload with its lock held.
+    /// The upload's size on disk once any unfinished chunk is undone, with its lock held.
+    async fn settled_size(
+        &self,
+        slot: &mut UploadSlot,
+        id: &UploadId,
+    ) -> Result<u64, RegistryError> {
+        settle(slot).await;
+        self.current_size(id).await
+    }
+
+    /// Appends everything `reader` yields to the upload, with its lock held, all or nothing:
+    /// until the chunk is complete it is recorded as unfinished, and undone if it fails.
     async fn append_locked(
         &self,
         slot: &mut UploadSlot,
         id: &UploadId,
         offset: u64,
-        chunk: &[u8],
+        reader: &mut (dyn AsyncRead + Send + Unpin),
     ) -> Result<u64, RegistryError> {
-        let size = self.current_size(id).await?;
+        let size = self.settled_size(slot, id).await?;
         if offset != size {
             return Err(RegistryError::RangeMismatch {
                 offset,
                 current_size: size,
             });
         }
-        if chunk.is_empty() {
-            return Ok(size);
+        let file = tokio::fs::OpenOptions::new()
+            .append(true)
+            .open(self.upload_path(id))
+            .await
+            .map_err(RegistryError::io("opening upload"))?;
+        // The running hash goes on only if it covers exactly the file; otherwise `finish` hashes
+        // the file again.
+        let mut hasher = slot.hasher.clone().filter(|h| h.len() == size);
+        let (file, _) = slot.unfinished.insert((file, size));
+        match copy_hashing(reader, file, hasher.as_mut(), "appending to upload").await {
+            Ok(copied) => {
+                slot.unfinished = None;
+                slot.hasher = hasher;
+                Ok(size + copied)
+            }
+            Err(e) => {
+                settle(slot).await;
+                Err(e)
+            }
         }
-        let write = async {
-            let mut file = tokio::fs::OpenOptions::new()
-                .append(true)
-                .open(self.upload_path(id))
-                .await?;
-            file.write_all(chunk).await?;
-            file.flush().await
-        };
-        if let Err(e) = write.await {
-            slot.hasher = None; // the file may hold part of the chunk; hash it again at finish
-            return Err(RegistryError::io("appending to upload")(e));
-        }
-        match &mut slot.hasher {
-            Some(h) if h.len() == size => h.update(chunk),
-            _ => slot.hasher = None,
-        }
-        Ok(size + chunk.len() as u64)
     }
 
     /// Hashes a file from disk.
@@ -233,11 +256,11 @@ impl BlobStore for FsBlobStore {
         }
     }
 
-    async fn get(
+    async fn open_read(
         &self,
         digest: &Digest,
         range: Option<ByteRange>,
-    ) -> Result<BlobSlice, RegistryError> {
+    ) -> Result<(BlobReader, u64, u64, u64), RegistryError> {
         let mut file = match tokio::fs::File::open(self.blob_path(digest)).await {
             Ok(f) => f,
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -256,46 +279,61 @@ impl BlobStore for FsBlobStore {
             None => (0, total),
             Some(r) => resolve_range(r, total)?,
         };
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(RegistryError::io("seeking in blob"))?;
-        let mut data = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
-        file.read_exact(&mut data)
-            .await
-            .map_err(RegistryError::io("reading blob"))?;
-        Ok(BlobSlice {
-            data: Bytes::from(data),
-            start,
-            total,
-        })
+        if start > 0 {
+            file.seek(std::io::SeekFrom::Start(start))
+                .await
+                .map_err(RegistryError::io("seeking in blob"))?;
+        }
+        // The buffer makes each trip to the blocking pool read a whole piece, however small the
+        // reads of the consumer are.
+        let reader = BufReader::with_capacity(STREAM_CHUNK, file.take(len));
+        Ok((Box::new(reader), start, len, total))
     }
 
-    async fn put(&self, expected: &Digest, bytes: &[u8]) -> Result<u64, RegistryError> {
-        let actual = Digest::of(expected.algorithm(), bytes);
-        if actual != *expected {
-            return Err(RegistryError::DigestMismatch {
+    async fn put_stream(
+        &self,
+        expected: &Digest,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<u64, RegistryError> {
+        let mut hasher = Hasher::new(expected.algorithm());
+        let mismatch = |hasher: Hasher| {
+            let actual = hasher.finish();
+            (actual != *expected).then(|| RegistryError::DigestMismatch {
                 expected: expected.clone(),
                 actual,
-            });
-        }
-        let size = bytes.len() as u64;
-        if self.stat(expected).await? == Some(size) {
-            return Ok(size);
-        }
-        let tmp = self.root.join("tmp").join(UploadId::new_random().as_str());
-        let write = async {
-            let mut file = tokio::fs::File::create(&tmp).await?;
-            file.write_all(bytes).await?;
-            file.sync_all().await
+            })
         };
-        if let Err(e) = write.await {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(RegistryError::io("writing blob")(e));
+        if self.stat(expected).await?.is_some() {
+            // Stored already: the content only needs verifying, not writing again.
+            let size = copy_hashing(
+                reader,
+                &mut tokio::io::sink(),
+                Some(&mut hasher),
+                "verifying blob",
+            )
+            .await?;
+            return match mismatch(hasher) {
+                Some(e) => Err(e),
+                None => Ok(size),
+            };
         }
-        if let Err(e) = self.commit(&tmp, expected).await {
-            let _ = tokio::fs::remove_file(&tmp).await;
+        let tmp = TempFile {
+            path: self.root.join("tmp").join(UploadId::new_random().as_str()),
+            remove: true,
+        };
+        let mut file = tokio::fs::File::create(&tmp.path)
+            .await
+            .map_err(RegistryError::io("creating blob"))?;
+        let size = copy_hashing(reader, &mut file, Some(&mut hasher), "writing blob").await?;
+        if let Some(e) = mismatch(hasher) {
             return Err(e);
         }
+        file.sync_all()
+            .await
+            .map_err(RegistryError::io("writing blob"))?;
+        drop(file);
+        self.commit(&tmp.path, expected).await?;
+        tmp.keep();
         Ok(size)
     }
 
@@ -333,28 +371,33 @@ impl BlobStore for FsBlobStore {
         Ok(id)
     }
 
-    async fn append(&self, id: &UploadId, offset: u64, chunk: &[u8]) -> Result<u64, RegistryError> {
+    async fn append_stream(
+        &self,
+        id: &UploadId,
+        offset: u64,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<u64, RegistryError> {
         let slot = self.slot(id);
         let mut guard = slot.lock().await;
-        self.append_locked(&mut guard, id, offset, chunk).await
+        self.append_locked(&mut guard, id, offset, reader).await
     }
 
     async fn upload_size(&self, id: &UploadId) -> Result<u64, RegistryError> {
         let slot = self.slot(id);
-        let _guard = slot.lock().await;
-        self.current_size(id).await
+        let mut guard = slot.lock().await;
+        self.settled_size(&mut guard, id).await
     }
 
-    async fn finish(
+    async fn finish_stream(
         &self,
         id: &UploadId,
         expected: &Digest,
-        last_chunk: &[u8],
+        reader: &mut (dyn AsyncRead + Send + Unpin),
     ) -> Result<u64, RegistryError> {
         let slot = self.slot(id);
         let mut guard = slot.lock().await;
-        let size = self.current_size(id).await?;
-        let size = self.append_locked(&mut guard, id, size, last_chunk).await?;
+        let size = self.settled_size(&mut guard, id).await?;
+        let size = self.append_locked(&mut guard, id, size, reader).await?;
         let path = self.upload_path(id);
         let sync = async { tokio::fs::File::open(&path).await?.sync_all().await };
         sync.await.map_err(RegistryError::io("syncing upload"))?;
@@ -385,6 +428,83 @@ impl BlobStore for FsBlobStore {
             Ok(())
         } else {
             Err(RegistryError::UploadUnknown { id: id.to_string() })
+        }
+    }
+}
+
+/// Copies everything `reader` yields into `writer` through one buffer of [`STREAM_CHUNK`]
+/// bytes, feeding each piece to `hasher` (if any), and flushes `writer`. Returns the number of
+/// bytes copied. A failing reader gives [`RegistryError::UploadInterrupted`], a failing writer
+/// [`RegistryError::Io`] with `context`.
+async fn copy_hashing<W>(
+    reader: &mut (dyn AsyncRead + Send + Unpin),
+    writer: &mut W,
+    mut hasher: Option<&mut Hasher>,
+    context: &str,
+) -> Result<u64, RegistryError>
+where
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let mut buf = vec![0u8; STREAM_CHUNK];
+    let mut copied = 0u64;
+    loop {
+        let n = match reader.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(RegistryError::UploadInterrupted {
+                    received: copied,
+                    source,
+                })
+            }
+        };
+        let piece = &buf[..n];
+        if let Some(h) = hasher.as_deref_mut() {
+            h.update(piece);
+        }
+        writer
+            .write_all(piece)
+            .await
+            .map_err(RegistryError::io(context))?;
+        copied += n as u64;
+    }
+    writer.flush().await.map_err(RegistryError::io(context))?;
+    Ok(copied)
+}
+
+/// Undoes the upload's unfinished chunk, if any: truncates the file back to its size before the
+/// chunk, once the write in flight (if the call was cancelled mid-write) has landed. If that
+/// fails the file keeps part of the chunk; its size on disk stays the truth and the running hash
+/// no longer matches it, so `finish` hashes the file again. Cancelled itself, it is done again
+/// by the next call.
+async fn settle(slot: &mut UploadSlot) {
+    if let Some((file, size)) = &slot.unfinished {
+        // `set_len` first waits for the file's write in flight.
+        let _ = file.set_len(*size).await;
+        slot.unfinished = None;
+    }
+}
+
+/// A temporary file, removed when this is dropped (on failure or cancellation) unless
+/// [`TempFile::keep`] was called. The removal is a synchronous unlink, which does not wait for
+/// disk I/O; a write still in flight then lands in the unlinked file.
+struct TempFile {
+    path: PathBuf,
+    remove: bool,
+}
+
+impl TempFile {
+    /// The file has been moved into place: leave it.
+    fn keep(mut self) {
+        self.remove = false;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }

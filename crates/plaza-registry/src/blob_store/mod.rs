@@ -4,13 +4,23 @@
 //!
 //! Rules every backend keeps: a blob becomes visible (to `stat`, `get`, `list`) only once its
 //! bytes are complete, durable and verified against the digest; a digest mismatch stores
-//! nothing; an upload accepts a chunk only at its current end.
+//! nothing; an upload accepts a chunk only at its current end, and a chunk whose content fails
+//! part-way is not kept at all.
+//!
+//! Blobs are streamed, never held whole in memory: [`BlobStore::open_read`] hands out a
+//! [`BlobReader`] for (a range of) a blob, and [`BlobStore::put_stream`],
+//! [`BlobStore::append_stream`] and [`BlobStore::finish_stream`] copy from any
+//! [`AsyncRead`] in pieces of at most [`STREAM_CHUNK`] bytes while hashing them, so the memory an
+//! operation needs is bounded by construction whatever the blob's size. [`BlobStore::get`],
+//! [`BlobStore::put`], [`BlobStore::append`] and [`BlobStore::finish`] are conveniences on top
+//! for bytes already in memory (manifests, small configs).
 
 mod fs;
 mod upload_id;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub use fs::FsBlobStore;
 pub use upload_id::UploadId;
@@ -18,9 +28,19 @@ pub use upload_id::UploadId;
 use crate::digest::Digest;
 use crate::error::RegistryError;
 
+/// The largest piece the streaming operations read, hash and write at a time (64 KiB): the
+/// bound on the buffer each of them holds.
+pub const STREAM_CHUNK: usize = 64 * 1024;
+
 /// A byte range as an HTTP `Range: bytes=first-last` gives it: the first byte and, optionally,
 /// the last byte (inclusive). A last byte past the end means "to the end".
 pub type ByteRange = (u64, Option<u64>);
+
+/// The bytes of a blob (or of a range of it) as [`BlobStore::open_read`] hands them out: a
+/// reader that ends after the range, to turn into an HTTP body stream (e.g. with
+/// `tokio_util::io::ReaderStream`). It keeps reading the blob as it was when opened, even if the
+/// blob is deleted meanwhile.
+pub type BlobReader = Box<dyn AsyncRead + Send + Unpin>;
 
 /// Part (or all) of a blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,23 +54,67 @@ pub struct BlobSlice {
 }
 
 /// Content-addressed blob storage with upload sessions.
+///
+/// The streaming methods take the content as `&mut (dyn AsyncRead + Send + Unpin)` and read it to
+/// its end; an error from that reader fails the call with [`RegistryError::UploadInterrupted`]
+/// and keeps none of its bytes. Backends copy in pieces of at most [`STREAM_CHUNK`] bytes.
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     /// The size of the blob, or `None` when it is not stored.
     async fn stat(&self, digest: &Digest) -> Result<Option<u64>, RegistryError>;
 
-    /// The blob's bytes, or the requested range of them. Fails with
+    /// Opens the blob, or the requested range of it, for streaming. Returns the reader (limited
+    /// to the range), the offset of its first byte, its length and the blob's total size (for
+    /// `Content-Range: bytes start-(start+len-1)/total`). Fails with
     /// [`RegistryError::BlobUnknown`] or [`RegistryError::RangeNotSatisfiable`].
+    async fn open_read(
+        &self,
+        digest: &Digest,
+        range: Option<ByteRange>,
+    ) -> Result<(BlobReader, u64, u64, u64), RegistryError>;
+
+    /// The blob's bytes, or the requested range of them, read whole into memory: meant for
+    /// small blobs (manifests, configs); stream large ones with [`BlobStore::open_read`]. Fails
+    /// like `open_read`.
     async fn get(
         &self,
         digest: &Digest,
         range: Option<ByteRange>,
-    ) -> Result<BlobSlice, RegistryError>;
+    ) -> Result<BlobSlice, RegistryError> {
+        let (mut reader, start, len, total) = self.open_read(digest, range).await?;
+        let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        reader
+            .read_to_end(&mut data)
+            .await
+            .map_err(RegistryError::io("reading blob"))?;
+        if data.len() as u64 != len {
+            return Err(RegistryError::io("reading blob")(
+                std::io::ErrorKind::UnexpectedEof.into(),
+            ));
+        }
+        Ok(BlobSlice {
+            data: Bytes::from(data),
+            start,
+            total,
+        })
+    }
 
-    /// Stores `bytes` under `expected` after checking they hash to it (a mismatch stores
-    /// nothing and fails with [`RegistryError::DigestMismatch`]). Storing a blob that exists is
-    /// a no-op. Returns the size.
-    async fn put(&self, expected: &Digest, bytes: &[u8]) -> Result<u64, RegistryError>;
+    /// Stores the content `reader` yields under `expected` (a monolithic upload): it is written
+    /// aside while hashed, and committed atomically only if it hashes to `expected`; a mismatch
+    /// (or a failing reader) stores nothing, leaves no temporary file and fails with
+    /// [`RegistryError::DigestMismatch`] (or [`RegistryError::UploadInterrupted`]). Storing a
+    /// blob that exists only verifies the content. Returns the size.
+    async fn put_stream(
+        &self,
+        expected: &Digest,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<u64, RegistryError>;
+
+    /// [`BlobStore::put_stream`] for bytes already in memory.
+    async fn put(&self, expected: &Digest, bytes: &[u8]) -> Result<u64, RegistryError> {
+        let mut reader = bytes;
+        self.put_stream(expected, &mut reader).await
+    }
 
     /// Removes the blob; `false` when it was not there.
     async fn delete(&self, digest: &Digest) -> Result<bool, RegistryError>;
@@ -61,21 +125,47 @@ pub trait BlobStore: Send + Sync {
     /// Opens an upload session.
     async fn start_upload(&self) -> Result<UploadId, RegistryError>;
 
-    /// Appends `chunk` at `offset`, which must be the upload's current size (else
-    /// [`RegistryError::RangeMismatch`] carrying that size). Returns the new size.
-    async fn append(&self, id: &UploadId, offset: u64, chunk: &[u8]) -> Result<u64, RegistryError>;
+    /// Appends everything `reader` yields at `offset`, which must be the upload's current size
+    /// (else [`RegistryError::RangeMismatch`] carrying that size, and `reader` is not read).
+    /// The chunk is applied whole or not at all: when `reader` fails part-way (or the call is
+    /// cancelled) the upload keeps its previous size. Returns the new size.
+    async fn append_stream(
+        &self,
+        id: &UploadId,
+        offset: u64,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<u64, RegistryError>;
+
+    /// [`BlobStore::append_stream`] for a chunk already in memory.
+    async fn append(&self, id: &UploadId, offset: u64, chunk: &[u8]) -> Result<u64, RegistryError> {
+        let mut reader = chunk;
+        self.append_stream(id, offset, &mut reader).await
+    }
 
     /// The upload's current size.
     async fn upload_size(&self, id: &UploadId) -> Result<u64, RegistryError>;
 
-    /// Appends `last_chunk` (may be empty), verifies the whole upload against `expected`, and
-    /// commits it atomically as that blob; the session ends either way. Returns the blob's size.
+    /// Appends everything `reader` yields (possibly nothing) as the last chunk, verifies the
+    /// whole upload against `expected`, and commits it atomically as that blob; once the content
+    /// has been read the session ends either way (a mismatch stores nothing). When `reader`
+    /// fails part-way the session stays open at its previous size. Returns the blob's size.
+    async fn finish_stream(
+        &self,
+        id: &UploadId,
+        expected: &Digest,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<u64, RegistryError>;
+
+    /// [`BlobStore::finish_stream`] with a last chunk already in memory (may be empty).
     async fn finish(
         &self,
         id: &UploadId,
         expected: &Digest,
         last_chunk: &[u8],
-    ) -> Result<u64, RegistryError>;
+    ) -> Result<u64, RegistryError> {
+        let mut reader = last_chunk;
+        self.finish_stream(id, expected, &mut reader).await
+    }
 
     /// Abandons the upload and frees its space.
     async fn cancel(&self, id: &UploadId) -> Result<(), RegistryError>;
