@@ -11,6 +11,7 @@ pub mod config;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod oci;
 pub mod oidc;
 pub mod openapi;
 pub mod problem;

@@ -17,11 +17,18 @@ pub struct AppState {
     pub oidc: Option<Arc<OidcVerifier>>,
     /// Settings.
     pub config: Arc<ServerConfig>,
+    /// Blob storage of the OCI registry.
+    pub blobs: Arc<dyn plaza_registry::BlobStore>,
 }
 
 impl AppState {
-    /// State for `services` under `config` (loads the OIDC keys when SSO is configured).
-    pub fn new(services: Services, config: ServerConfig) -> Result<Self, OidcError> {
+    /// State for `services` under `config`, with the registry's blobs in `blobs` (loads the OIDC
+    /// keys when SSO is configured).
+    pub fn new(
+        services: Services,
+        config: ServerConfig,
+        blobs: Arc<dyn plaza_registry::BlobStore>,
+    ) -> Result<Self, OidcError> {
         let oidc = match &config.oidc {
             Some(c) => Some(Arc::new(OidcVerifier::new(c.clone())?)),
             None => None,
@@ -31,6 +38,7 @@ impl AppState {
             metrics: Arc::default(),
             oidc,
             config: Arc::new(config),
+            blobs,
         })
     }
 }

@@ -18,7 +18,7 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post, put, MethodRouter};
+use axum::routing::{delete, get, head, patch, post, put, MethodRouter};
 use axum::Router;
 use plaza_core::access::Access;
 use plaza_core::identity::Role;
@@ -84,6 +84,15 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::POST, "/api/orgs/{org}/exceptions", COUNCIL, post(policies::grant)),
         r(Method::DELETE, "/api/orgs/{org}/exceptions/{id}", COUNCIL, delete(policies::revoke)),
         r(Method::GET, "/api/orgs/{org}/decisions", OrgMember, get(policies::decisions)),
+        // The OCI Distribution API authenticates and authorizes inside (`oci::access`), so that
+        // registry clients get the spec's error bodies and challenges.
+        r(Method::GET, "/v2/", Public, get(crate::oci::base)),
+        r(Method::GET, "/v2/{*path}", Public, get(crate::oci::dispatch)),
+        r(Method::HEAD, "/v2/{*path}", Public, head(crate::oci::dispatch)),
+        r(Method::POST, "/v2/{*path}", Public, post(crate::oci::dispatch)),
+        r(Method::PATCH, "/v2/{*path}", Public, patch(crate::oci::dispatch)),
+        r(Method::PUT, "/v2/{*path}", Public, put(crate::oci::dispatch)),
+        r(Method::DELETE, "/v2/{*path}", Public, delete(crate::oci::dispatch)),
     ]
 }
 

@@ -3,6 +3,7 @@
 mod authz_matrix;
 mod bad_input;
 mod identity;
+mod oci;
 mod oidc;
 mod operations;
 mod policies;

@@ -64,7 +64,10 @@ impl TestApp {
         let role_tokens = role_users(&services, "acme").await;
         let other_role_tokens = role_users(&services, "globex").await;
         drop(globex);
-        let state = AppState::new(services.clone(), config).unwrap();
+        let blobs = plaza_registry::FsBlobStore::open(dir.path().join("registry"))
+            .await
+            .unwrap();
+        let state = AppState::new(services.clone(), config, Arc::new(blobs)).unwrap();
         Self {
             router: plaza_server::app(state),
             admin_token: acme.token.expose().to_owned(),

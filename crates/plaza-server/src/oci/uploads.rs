@@ -1,0 +1,218 @@
+//! Blob uploads: monolithic (`POST ?digest=`), chunked (`POST`, `PATCH`…, `PUT ?digest=`),
+//! cross-repository mount (`POST ?mount=&from=`), status and cancel, with the `Location`,
+//! `Range` and `Docker-Upload-UUID` headers the spec describes. Bodies are streamed into the blob
+//! store, never held whole.
+
+use super::access::Caller;
+use super::error::OciError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use plaza_registry::{Digest, ErrorCode, RepoName, UploadId};
+use std::collections::HashMap;
+use tokio_util::io::StreamReader;
+
+fn query_map(query: &str) -> HashMap<String, String> {
+    url_decode_pairs(query)
+}
+
+/// Decodes `a=b&c=d` (percent-decoding values).
+pub(crate) fn url_decode_pairs(query: &str) -> HashMap<String, String> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Some((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn reader(body: Body) -> impl tokio::io::AsyncRead + Send + Unpin {
+    StreamReader::new(body.into_data_stream().map_err(std::io::Error::other))
+}
+
+fn range_header(size: u64) -> String {
+    format!("0-{}", size.saturating_sub(1))
+}
+
+fn upload_answer(status: StatusCode, repo: &RepoName, id: &UploadId, size: u64) -> Response {
+    let mut r = status.into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = format!("/v2/{}/blobs/uploads/{id}", repo.as_str()).parse() {
+        h.insert("location", v);
+    }
+    if let Ok(v) = range_header(size).parse() {
+        h.insert("range", v);
+    }
+    if let Ok(v) = id.to_string().parse() {
+        h.insert("docker-upload-uuid", v);
+    }
+    h.insert("content-length", 0.into());
+    r
+}
+
+fn blob_created(repo: &RepoName, digest: &Digest) -> Response {
+    let mut r = StatusCode::CREATED.into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = format!("/v2/{}/blobs/{digest}", repo.as_str()).parse() {
+        h.insert("location", v);
+    }
+    if let Ok(v) = digest.to_string().parse() {
+        h.insert("docker-content-digest", v);
+    }
+    h.insert("content-length", 0.into());
+    r
+}
+
+fn query_digest(q: &HashMap<String, String>) -> Result<Option<Digest>, OciError> {
+    q.get("digest")
+        .map(|d| {
+            Digest::parse(d).map_err(|e| OciError::new(ErrorCode::DigestInvalid, e.to_string()))
+        })
+        .transpose()
+}
+
+async fn link(state: &AppState, repo: &RepoName, digest: &Digest) -> Result<(), OciError> {
+    Ok(state
+        .services
+        .store()
+        .link_blob(repo.as_str(), &digest.to_string())
+        .await?)
+}
+
+/// `POST /v2/<name>/blobs/uploads/`.
+pub async fn start(
+    state: &AppState,
+    caller: &Caller,
+    repo: &RepoName,
+    query: &str,
+    _headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, OciError> {
+    let q = query_map(query);
+    if let (Some(mount), Some(from)) = (q.get("mount"), q.get("from")) {
+        let digest = Digest::parse(mount)
+            .map_err(|e| OciError::new(ErrorCode::DigestInvalid, e.to_string()))?;
+        let from_ns = from.split('/').next().unwrap_or("");
+        let org = state
+            .services
+            .store()
+            .get_org(caller.principal.org_id())
+            .await?;
+        let linked = from_ns == org.slug
+            && state
+                .services
+                .store()
+                .blob_linked(from, &digest.to_string())
+                .await?;
+        if linked && state.blobs.stat(&digest).await?.is_some() {
+            link(state, repo, &digest).await?;
+            return Ok(blob_created(repo, &digest));
+        }
+        // The spec: when the mount cannot happen, start an ordinary upload instead.
+    }
+    if let Some(digest) = query_digest(&q)? {
+        let mut r = reader(body);
+        state.blobs.put_stream(&digest, &mut r).await?;
+        link(state, repo, &digest).await?;
+        return Ok(blob_created(repo, &digest));
+    }
+    let id = state.blobs.start_upload().await?;
+    Ok(upload_answer(StatusCode::ACCEPTED, repo, &id, 0))
+}
+
+/// `PATCH /v2/<name>/blobs/uploads/<id>`: one chunk, at the upload's current end.
+pub async fn patch(
+    state: &AppState,
+    repo: &RepoName,
+    id: &UploadId,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, OciError> {
+    let current = state.blobs.upload_size(id).await?;
+    let offset = match headers.get("content-range").and_then(|v| v.to_str().ok()) {
+        Some(v) => v
+            .trim()
+            .trim_start_matches("bytes ")
+            .split_once('-')
+            .and_then(|(a, _)| a.trim().parse::<u64>().ok())
+            .ok_or_else(|| {
+                OciError::new(
+                    ErrorCode::BlobUploadInvalid,
+                    format!("Content-Range `{v}` is not `<start>-<end>`"),
+                )
+            })?,
+        None => current,
+    };
+    let mut r = reader(body);
+    let size = state.blobs.append_stream(id, offset, &mut r).await?;
+    Ok(upload_answer(StatusCode::ACCEPTED, repo, id, size))
+}
+
+/// `PUT /v2/<name>/blobs/uploads/<id>?digest=`: the last chunk (may be empty), then commit.
+pub async fn finish(
+    state: &AppState,
+    repo: &RepoName,
+    id: &UploadId,
+    query: &str,
+    body: Body,
+) -> Result<Response, OciError> {
+    let q = query_map(query);
+    let digest = query_digest(&q)?.ok_or_else(|| {
+        OciError::new(
+            ErrorCode::DigestInvalid,
+            "finish an upload with `?digest=<digest>`",
+        )
+    })?;
+    let mut r = reader(body);
+    state.blobs.finish_stream(id, &digest, &mut r).await?;
+    link(state, repo, &digest).await?;
+    Ok(blob_created(repo, &digest))
+}
+
+/// `GET /v2/<name>/blobs/uploads/<id>`: how much has arrived.
+pub async fn status(
+    state: &AppState,
+    repo: &RepoName,
+    id: &UploadId,
+) -> Result<Response, OciError> {
+    let size = state.blobs.upload_size(id).await?;
+    Ok(upload_answer(StatusCode::NO_CONTENT, repo, id, size))
+}
+
+/// `DELETE /v2/<name>/blobs/uploads/<id>`.
+pub async fn cancel(
+    state: &AppState,
+    _repo: &RepoName,
+    id: &UploadId,
+) -> Result<Response, OciError> {
+    state.blobs.cancel(id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,482 @@
+//! The OCI Distribution API in-process: blob uploads (monolithic, chunked, out of order), ranged
+//! reads, manifests by tag and digest, tag pages, referrers, deletion, and who may do what.
+
+use crate::support::TestApp;
+use axum::body::Body;
+use axum::http::{Method, Request};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use http_body_util::BodyExt;
+use plaza_core::identity::Role;
+use tower::ServiceExt;
+
+struct Answer {
+    status: u16,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+async fn oci(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header(
+            "authorization",
+            format!("Basic {}", STANDARD.encode(format!("someone:{t}"))),
+        );
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = app
+        .router
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn digest(bytes: &[u8]) -> String {
+    plaza_registry::Digest::sha256_of(bytes).to_string()
+}
+
+const REPO: &str = "/v2/acme/com.example.where2eat";
+
+async fn push_blob(app: &TestApp, token: &str, bytes: &[u8]) -> String {
+    let d = digest(bytes);
+    let r = oci(
+        app,
+        Method::POST,
+        &format!("{REPO}/blobs/uploads/?digest={d}"),
+        Some(token),
+        &[],
+        bytes.to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    d
+}
+
+fn image_manifest(config: &str, config_len: usize, layer: &str, layer_len: usize) -> Vec<u8> {
+    serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.wasm.config.v0+json", "digest": config, "size": config_len},
+        "layers": [{"mediaType": "application/wasm", "digest": layer, "size": layer_len}],
+        "annotations": {"org.opencontainers.image.title": "where2eat"}
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn push_and_pull_an_artifact_with_every_upload_style() {
+    let app = TestApp::new().await;
+    let author = app.role_tokens[&Role::Author].clone();
+    let consumer = app.role_tokens[&Role::Consumer].clone();
+
+    let base = oci(&app, Method::GET, "/v2/", None, &[], vec![]).await;
+    assert_eq!(base.status, 401);
+    assert!(base.header("www-authenticate").starts_with("Basic"));
+    assert_eq!(base.json()["errors"][0]["code"], "UNAUTHORIZED");
+    let base = oci(&app, Method::GET, "/v2/", Some(&author), &[], vec![]).await;
+    assert_eq!(base.status, 200);
+    assert_eq!(
+        base.header("docker-distribution-api-version"),
+        "registry/2.0"
+    );
+
+    // Monolithic config blob.
+    let config = br#"{"architecture":"wasm","os":"wasip2"}"#;
+    let config_digest = push_blob(&app, &author, config).await;
+
+    // Chunked layer, with an out-of-order chunk refused.
+    let layer: Vec<u8> = (0..100u8).collect();
+    let layer_digest = digest(&layer);
+    let start = oci(
+        &app,
+        Method::POST,
+        &format!("{REPO}/blobs/uploads/"),
+        Some(&author),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(start.status, 202);
+    let location = start.header("location");
+    assert!(
+        location.starts_with(&format!("{REPO}/blobs/uploads/")),
+        "{location}"
+    );
+    let first = oci(
+        &app,
+        Method::PATCH,
+        &location,
+        Some(&author),
+        &[("content-range", "0-39")],
+        layer[..40].to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (first.status, first.header("range")),
+        (202, "0-39".to_owned())
+    );
+    let wrong = oci(
+        &app,
+        Method::PATCH,
+        &location,
+        Some(&author),
+        &[("content-range", "50-99")],
+        layer[50..].to_vec(),
+    )
+    .await;
+    assert_eq!(wrong.status, 416);
+    assert_eq!(wrong.header("range"), "0-39");
+    let second = oci(
+        &app,
+        Method::PATCH,
+        &location,
+        Some(&author),
+        &[("content-range", "40-79")],
+        layer[40..80].to_vec(),
+    )
+    .await;
+    assert_eq!(second.header("range"), "0-79");
+    let status = oci(&app, Method::GET, &location, Some(&author), &[], vec![]).await;
+    assert_eq!(
+        (status.status, status.header("range")),
+        (204, "0-79".to_owned())
+    );
+    let done = oci(
+        &app,
+        Method::PUT,
+        &format!("{location}?digest={layer_digest}"),
+        Some(&author),
+        &[],
+        layer[80..].to_vec(),
+    )
+    .await;
+    assert_eq!(done.status, 201, "{}", String::from_utf8_lossy(&done.body));
+    assert_eq!(done.header("docker-content-digest"), layer_digest);
+
+    // Reads: HEAD, a range.
+    let head = oci(
+        &app,
+        Method::HEAD,
+        &format!("{REPO}/blobs/{layer_digest}"),
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        (head.status, head.header("content-length")),
+        (200, "100".to_owned())
+    );
+    let part = oci(
+        &app,
+        Method::GET,
+        &format!("{REPO}/blobs/{layer_digest}"),
+        Some(&consumer),
+        &[("range", "bytes=10-19")],
+        vec![],
+    )
+    .await;
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, layer[10..20].to_vec());
+    assert_eq!(part.header("content-range"), "bytes 10-19/100");
+
+    // A manifest by tag, read back by tag and by digest.
+    let manifest = image_manifest(&config_digest, config.len(), &layer_digest, layer.len());
+    let put = oci(
+        &app,
+        Method::PUT,
+        &format!("{REPO}/manifests/1.2.0"),
+        Some(&author),
+        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+        manifest.clone(),
+    )
+    .await;
+    assert_eq!(put.status, 201, "{}", String::from_utf8_lossy(&put.body));
+    let manifest_digest = put.header("docker-content-digest");
+    assert_eq!(manifest_digest, digest(&manifest));
+    for reference in ["1.2.0", manifest_digest.as_str()] {
+        let got = oci(
+            &app,
+            Method::GET,
+            &format!("{REPO}/manifests/{reference}"),
+            Some(&consumer),
+            &[],
+            vec![],
+        )
+        .await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.body, manifest);
+        assert_eq!(
+            got.header("content-type"),
+            "application/vnd.oci.image.manifest.v1+json"
+        );
+    }
+
+    // A manifest naming a blob the repository lacks is refused.
+    let missing = image_manifest(&config_digest, config.len(), &digest(b"nope"), 4);
+    let r = oci(
+        &app,
+        Method::PUT,
+        &format!("{REPO}/manifests/broken"),
+        Some(&author),
+        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+        missing,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["errors"][0]["code"].clone()),
+        (400, serde_json::json!("MANIFEST_BLOB_UNKNOWN"))
+    );
+
+    // A referrer (an SBOM attached to the artifact), by digest.
+    let empty = push_blob(&app, &author, b"{}").await;
+    let sbom = push_blob(&app, &author, br#"{"bomFormat":"CycloneDX"}"#).await;
+    let referrer = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.cyclonedx+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": "application/vnd.cyclonedx+json", "digest": sbom, "size": 25}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest.len()}
+    })
+    .to_string()
+    .into_bytes();
+    let referrer_digest = digest(&referrer);
+    let r = oci(
+        &app,
+        Method::PUT,
+        &format!("{REPO}/manifests/{referrer_digest}"),
+        Some(&author),
+        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+        referrer,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("oci-subject"), manifest_digest);
+    let refs = oci(
+        &app,
+        Method::GET,
+        &format!("{REPO}/referrers/{manifest_digest}"),
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        refs.header("content-type"),
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let index = refs.json();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        "application/vnd.cyclonedx+json"
+    );
+    assert_eq!(index["manifests"][0]["digest"], referrer_digest);
+    let filtered = oci(
+        &app,
+        Method::GET,
+        &format!("{REPO}/referrers/{manifest_digest}?artifactType=application/x-other"),
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(filtered.json()["manifests"], serde_json::json!([]));
+    assert_eq!(filtered.header("oci-filters-applied"), "artifactType");
+
+    // Tags, one page at a time.
+    let r = oci(
+        &app,
+        Method::PUT,
+        &format!("{REPO}/manifests/latest"),
+        Some(&author),
+        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+        manifest.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let page = oci(
+        &app,
+        Method::GET,
+        &format!("{REPO}/tags/list?n=1"),
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(page.json()["tags"], serde_json::json!(["1.2.0"]));
+    assert!(
+        page.header("link").contains("last=1.2.0"),
+        "{}",
+        page.header("link")
+    );
+    let all = oci(
+        &app,
+        Method::GET,
+        &format!("{REPO}/tags/list"),
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        all.json(),
+        serde_json::json!({"name": "acme/com.example.where2eat", "tags": ["1.2.0", "latest"]})
+    );
+
+    // Who may do what.
+    let r = oci(
+        &app,
+        Method::POST,
+        &format!("{REPO}/blobs/uploads/"),
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["errors"][0]["code"].clone()),
+        (403, serde_json::json!("DENIED"))
+    );
+    let other = app.other_role_tokens[&Role::Admin].clone();
+    let r = oci(
+        &app,
+        Method::GET,
+        &format!("{REPO}/tags/list"),
+        Some(&other),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let r = oci(
+        &app,
+        Method::GET,
+        &format!("{REPO}/tags/list"),
+        Some("plz_forged-token-0123456789abcdef"),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+
+    // Deleting a tag leaves the manifest; unknown names are the spec's errors.
+    let r = oci(
+        &app,
+        Method::DELETE,
+        &format!("{REPO}/manifests/latest"),
+        Some(&author),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, 202);
+    let r = oci(
+        &app,
+        Method::GET,
+        &format!("{REPO}/manifests/latest"),
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["errors"][0]["code"].clone()),
+        (404, serde_json::json!("MANIFEST_UNKNOWN"))
+    );
+    let r = oci(
+        &app,
+        Method::GET,
+        "/v2/acme/UPPER/tags/list",
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.json()["errors"][0]["code"], "NAME_INVALID");
+    let r = oci(
+        &app,
+        Method::GET,
+        "/v2/acme/never-pushed/tags/list",
+        Some(&consumer),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["errors"][0]["code"].clone()),
+        (404, serde_json::json!("NAME_UNKNOWN"))
+    );
+    let r = oci(
+        &app,
+        Method::POST,
+        &format!("{REPO}/blobs/uploads/?digest={}", digest(b"other")),
+        Some(&author),
+        &[],
+        b"content".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["errors"][0]["code"].clone()),
+        (400, serde_json::json!("DIGEST_INVALID"))
+    );
+
+    let audit = app
+        .get("/api/audit?action=registry.", Some(&app.admin_token))
+        .await;
+    let actions: Vec<&str> = audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "registry.manifest.push",
+            "registry.manifest.push",
+            "registry.manifest.push",
+            "registry.tag.delete"
+        ]
+    );
+}
