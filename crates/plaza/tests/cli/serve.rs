@@ -275,3 +275,117 @@ fn policy_push_list_and_show_manage_the_orgs_versions_on_a_real_server() {
         .unwrap();
     child.wait().unwrap();
 }
+
+/// Writes an OCI image layout holding one Wasm artifact tagged `1.0`; returns the manifest digest.
+fn wasm_layout(dir: &std::path::Path) -> String {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8]| {
+        let d = plaza_registry::Digest::sha256_of(bytes);
+        std::fs::write(blobs.join(d.hex()), bytes).unwrap();
+        (d.to_string(), bytes.len())
+    };
+    let (config, config_len) = put(br#"{"architecture":"wasm","os":"wasip2","layerDigests":[]}"#);
+    let layer: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    let (layer_digest, layer_len) = put(&layer);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.wasm.config.v0+json", "digest": config, "size": config_len},
+        "layers": [{"mediaType": "application/wasm", "digest": layer_digest, "size": layer_len}]
+    })
+    .to_string();
+    let (manifest_digest, manifest_len) = put(manifest.as_bytes());
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest_len,
+        "annotations": {"org.opencontainers.image.ref.name": "1.0"}
+    }]});
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    manifest_digest
+}
+
+#[test]
+fn skopeo_pushes_and_pulls_a_wasm_artifact_through_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let manifest_digest = wasm_layout(&layout);
+    let (mut child, base, _) = start_demo(dir.path());
+    let host = base.trim_start_matches("http://");
+    let image = format!("docker://{host}/demo/com.example.where2eat:1.0");
+    let creds = format!("ci:{DEMO_TOKEN}");
+    let skopeo = |args: &[&str]| {
+        std::process::Command::new("skopeo")
+            .args(args)
+            .output()
+            .expect("skopeo runs (scripts/test installs it: apt-get install skopeo)")
+    };
+    let out = skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        &creds,
+        &format!("oci:{}:1.0", layout.display()),
+        &image,
+    ]);
+    assert!(out.status.success(), "push: {}", text(&out.stderr));
+    let out = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--creds",
+        &creds,
+        &image,
+    ]);
+    assert!(out.status.success(), "inspect: {}", text(&out.stderr));
+    assert_eq!(
+        plaza_registry::Digest::sha256_of(&out.stdout).to_string(),
+        manifest_digest
+    );
+    let back = dir.path().join("back");
+    let out = skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--src-creds",
+        &creds,
+        &image,
+        &format!("oci:{}:1.0", back.display()),
+    ]);
+    assert!(out.status.success(), "pull: {}", text(&out.stderr));
+    for entry in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+        let entry = entry.unwrap();
+        let pulled = std::fs::read(back.join("blobs/sha256").join(entry.file_name())).unwrap();
+        assert_eq!(
+            pulled,
+            std::fs::read(entry.path()).unwrap(),
+            "blob {:?} differs",
+            entry.file_name()
+        );
+    }
+    let out = skopeo(&[
+        "list-tags",
+        "--tls-verify=false",
+        "--creds",
+        &creds,
+        &format!("docker://{host}/demo/com.example.where2eat"),
+    ]);
+    assert!(
+        text(&out.stdout).contains("\"1.0\""),
+        "{}",
+        text(&out.stdout)
+    );
+    // Without credentials the registry refuses.
+    let out = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--no-creds",
+        &image,
+    ]);
+    assert!(!out.status.success());
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
