@@ -35,15 +35,10 @@ pub async fn principal(
     let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Ok(None);
     };
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let scheme = value.split_once(' ').map_or(value, |(scheme, _)| scheme);
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = STANDARD
-            .decode(rest.trim())
-            .map_err(|_| OciError::unauthorized())?;
-        let text = String::from_utf8(decoded).map_err(|_| OciError::unauthorized())?;
-        let token = text
-            .split_once(':')
-            .map_or(text.as_str(), |(_, password)| password);
+        let token = presented_token(value).ok_or_else(OciError::unauthorized)?;
+        let token = token.as_str();
         return match state.services.authenticate_token(token).await {
             Ok(p) => Ok(Some(p)),
             Err(plaza_core::CoreError::Unauthenticated(_)) => Err(OciError::unauthorized()),
@@ -60,6 +55,22 @@ pub async fn principal(
             e.status()
         ))),
     }
+}
+
+/// The token a request presents: the Basic password, or the Bearer token.
+pub fn presented_token(authorization: &str) -> Option<String> {
+    let (scheme, rest) = authorization.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("basic") {
+        let text = String::from_utf8(STANDARD.decode(rest.trim()).ok()?).ok()?;
+        return Some(
+            text.split_once(':')
+                .map_or(text.as_str(), |(_, p)| p)
+                .to_owned(),
+        );
+    }
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim().to_owned())
 }
 
 /// Authenticates and checks the caller may do `need` on `repo`.

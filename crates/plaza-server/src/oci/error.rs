@@ -23,15 +23,23 @@ impl OciError {
             headers: Vec::new(),
         }
     }
-    /// 401 UNAUTHORIZED with the challenge clients answer with credentials.
+    /// 401 UNAUTHORIZED. The challenge is set by the caller that knows the host
+    /// ([`OciError::challenge`]).
     pub fn unauthorized() -> Self {
-        let mut e = Self::new(
-            ErrorCode::Unauthorized,
-            "authentication required: use a Plaza API token as the password (or as a Bearer token)",
-        );
-        e.headers
-            .push(("www-authenticate", "Basic realm=\"plaza\"".into()));
-        e
+        Self::new(ErrorCode::Unauthorized, "authentication required: log in with a Plaza API token as the password (or send it as a Bearer token)")
+    }
+    /// Whether this is a 401, which needs a challenge.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == StatusCode::UNAUTHORIZED
+    }
+    /// Adds the Docker token-flow challenge: clients fetch a token from `realm` with their
+    /// credentials, then retry with it as a Bearer token.
+    pub fn challenge(self, realm: &str, scope: Option<&str>) -> Self {
+        let mut value = format!("Bearer realm=\"{realm}\",service=\"plaza\"");
+        if let Some(scope) = scope {
+            value.push_str(&format!(",scope=\"{scope}\""));
+        }
+        self.with_header("www-authenticate", value)
     }
     /// 403 DENIED.
     pub fn denied(message: impl Into<String>) -> Self {

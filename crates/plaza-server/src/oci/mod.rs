@@ -27,24 +27,76 @@ const API_VERSION: (&str, &str) = ("docker-distribution-api-version", "registry/
 
 /// `GET /v2/`: 200 for an authenticated caller (the spec's API base check), else 401.
 pub async fn base(State(state): State<AppState>, req: Request) -> Response {
+    let realm = token_realm(req.headers());
     let answer = match access::principal(&state, req.headers()).await {
         Ok(Some(_)) => (
             axum::http::StatusCode::OK,
             axum::Json(serde_json::json!({})),
         )
             .into_response(),
-        Ok(None) => OciError::unauthorized().into_response(),
+        Ok(None) => OciError::unauthorized()
+            .challenge(&realm, None)
+            .into_response(),
+        Err(e) if e.is_unauthorized() => e.challenge(&realm, None).into_response(),
         Err(e) => e.into_response(),
+    };
+    with_version(answer)
+}
+
+/// `GET /v2/token`: the Docker token flow's token endpoint. A client that met the Bearer
+/// challenge sends its credentials here (a Plaza token as the Basic password) and gets a token
+/// to use as `Authorization: Bearer` — for now the same Plaza token, checked first.
+pub async fn token(State(state): State<AppState>, req: Request) -> Response {
+    let realm = token_realm(req.headers());
+    let presented = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(access::presented_token);
+    let answer = match (access::principal(&state, req.headers()).await, presented) {
+        (Ok(Some(_)), Some(token)) => axum::Json(serde_json::json!({
+            "token": token,
+            "access_token": token,
+            "issued_at": state.services.now().to_rfc3339(),
+        }))
+        .into_response(),
+        (Err(e), _) if !e.is_unauthorized() => e.into_response(),
+        _ => OciError::unauthorized()
+            .challenge(&realm, None)
+            .into_response(),
     };
     with_version(answer)
 }
 
 /// Every other `/v2/…` request.
 pub async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
+    let realm = token_realm(req.headers());
+    let scope = Target::parse(req.uri().path()).ok().map(|t| {
+        let action = match *req.method() {
+            Method::GET | Method::HEAD => "pull",
+            _ => "pull,push",
+        };
+        format!("repository:{}:{action}", t.repo().as_str())
+    });
     with_version(match handle(&state, req).await {
         Ok(r) => r,
+        Err(e) if e.is_unauthorized() => e.challenge(&realm, scope.as_deref()).into_response(),
         Err(e) => e.into_response(),
     })
+}
+
+/// The token endpoint's absolute URL, from the request's `Host` (and `X-Forwarded-Proto` behind
+/// a proxy).
+fn token_realm(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}/v2/token")
 }
 
 fn with_version(mut r: Response) -> Response {

@@ -87,6 +87,7 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         // The OCI Distribution API authenticates and authorizes inside (`oci::access`), so that
         // registry clients get the spec's error bodies and challenges.
         r(Method::GET, "/v2/", Public, get(crate::oci::base)),
+        r(Method::GET, "/v2/token", Public, get(crate::oci::token)),
         r(Method::GET, "/v2/{*path}", Public, get(crate::oci::dispatch)),
         r(Method::HEAD, "/v2/{*path}", Public, head(crate::oci::dispatch)),
         r(Method::POST, "/v2/{*path}", Public, post(crate::oci::dispatch)),

@@ -76,6 +76,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("DELETE", "/api/orgs/{org}/exceptions/{id}", Rule::Council),
     ("GET", "/api/orgs/{org}/decisions", Rule::Member),
     ("GET", "/v2/", Rule::RegistryBase),
+    ("GET", "/v2/token", Rule::RegistryBase),
     ("GET", "/v2/{*path}", Rule::RegistryPull),
     ("HEAD", "/v2/{*path}", Rule::RegistryPull),
     ("POST", "/v2/{*path}", Rule::RegistryPush),

@@ -109,8 +109,61 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
 
     let base = oci(&app, Method::GET, "/v2/", None, &[], vec![]).await;
     assert_eq!(base.status, 401);
-    assert!(base.header("www-authenticate").starts_with("Basic"));
+    assert_eq!(
+        base.header("www-authenticate"),
+        "Bearer realm=\"http://localhost/v2/token\",service=\"plaza\""
+    );
     assert_eq!(base.json()["errors"][0]["code"], "UNAUTHORIZED");
+    // The Docker token flow: credentials at the realm, then the token as Bearer.
+    let token = oci(
+        &app,
+        Method::GET,
+        "/v2/token?service=plaza&scope=repository:acme/x:pull",
+        Some(&author),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(token.status, 200);
+    let bearer = format!("Bearer {}", token.json()["token"].as_str().unwrap());
+    let resp = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/v2/")
+                .header("authorization", bearer)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let refused = oci(
+        &app,
+        Method::GET,
+        "/v2/token",
+        Some("plz_forged-token-0123456789abcdef"),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    let scoped = oci(
+        &app,
+        Method::POST,
+        &format!("{REPO}/blobs/uploads/"),
+        None,
+        &[],
+        vec![],
+    )
+    .await;
+    assert!(
+        scoped
+            .header("www-authenticate")
+            .ends_with("scope=\"repository:acme/com.example.where2eat:pull,push\""),
+        "{}",
+        scoped.header("www-authenticate")
+    );
     let base = oci(&app, Method::GET, "/v2/", Some(&author), &[], vec![]).await;
     assert_eq!(base.status, 200);
     assert_eq!(
