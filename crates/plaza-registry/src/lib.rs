@@ -10,6 +10,7 @@ pub mod blob_store;
 pub mod digest;
 pub mod error;
 pub mod errors;
+pub mod gc;
 pub mod manifest;
 pub mod name;
 pub mod pagination;

@@ -256,6 +256,20 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    async fn stored_at(
+        &self,
+        digest: &Digest,
+    ) -> Result<Option<std::time::SystemTime>, RegistryError> {
+        match tokio::fs::metadata(self.blob_path(digest)).await {
+            Ok(m) => Ok(Some(
+                m.modified()
+                    .map_err(RegistryError::io("reading blob time"))?,
+            )),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(RegistryError::io("reading blob metadata")(e)),
+        }
+    }
+
     async fn open_read(
         &self,
         digest: &Digest,

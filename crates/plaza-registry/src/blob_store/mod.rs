@@ -63,6 +63,13 @@ pub trait BlobStore: Send + Sync {
     /// The size of the blob, or `None` when it is not stored.
     async fn stat(&self, digest: &Digest) -> Result<Option<u64>, RegistryError>;
 
+    /// When the blob was stored (committed), or `None` when it is not stored. Garbage collection
+    /// spares blobs younger than its grace period.
+    async fn stored_at(
+        &self,
+        digest: &Digest,
+    ) -> Result<Option<std::time::SystemTime>, RegistryError>;
+
     /// Opens the blob, or the requested range of it, for streaming. Returns the reader (limited
     /// to the range), the offset of its first byte, its length and the blob's total size (for
     /// `Content-Range: bytes start-(start+len-1)/total`). Fails with

@@ -10,6 +10,22 @@ use std::process::ExitCode;
 pub enum AdminCommand {
     /// Create the first org and its admin, and print the admin's API token.
     Bootstrap(BootstrapArgs),
+    /// Remove registry blobs no repository references (safe while pushes go on).
+    Gc(GcArgs),
+}
+
+/// Arguments of `plaza admin gc`.
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Report what would be removed, remove nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Spare blobs stored less than this many seconds ago (an upload links its blob a moment
+    /// after storing it).
+    #[arg(long, default_value_t = 3600)]
+    grace_secs: u64,
 }
 
 /// Arguments of `plaza admin bootstrap`.
@@ -38,6 +54,7 @@ pub struct BootstrapArgs {
 pub async fn run(cmd: AdminCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AdminCommand::Bootstrap(a) => bootstrap(a).await,
+        AdminCommand::Gc(a) => gc(a).await,
     }
 }
 
@@ -71,5 +88,37 @@ async fn bootstrap(a: BootstrapArgs) -> anyhow::Result<ExitCode> {
         println!("Admin API token (shown once; store it now):");
         println!("{}", done.token.expose());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn gc(a: GcArgs) -> anyhow::Result<ExitCode> {
+    let config = a.store.config()?;
+    let services = StoreArgs::open_existing(&config).await?;
+    let blobs = plaza_registry::FsBlobStore::open(config.data_dir.join("registry")).await?;
+    let store = services.store().clone();
+    let referenced = || {
+        let store = store.clone();
+        async move {
+            store
+                .referenced_digests()
+                .await
+                .map(|v| v.into_iter().collect::<std::collections::HashSet<_>>())
+        }
+    };
+    let grace = std::time::Duration::from_secs(a.grace_secs);
+    let report = plaza_registry::gc::collect(&blobs, referenced, grace, a.dry_run).await?;
+    let verb = if a.dry_run { "would remove" } else { "removed" };
+    for d in &report.removed {
+        println!("{verb} {d}");
+    }
+    println!(
+        "{} blob(s) stored, {} referenced; {verb} {} ({} bytes); spared {} (younger than {}s or referenced meanwhile)",
+        report.stored,
+        report.referenced,
+        report.removed.len(),
+        report.removed_bytes,
+        report.spared,
+        a.grace_secs
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -383,6 +383,58 @@ fn skopeo_pushes_and_pulls_a_wasm_artifact_through_the_registry() {
         &image,
     ]);
     assert!(!out.status.success());
+
+    // Garbage collection keeps everything the artifact needs, and removes an orphan.
+    let gc = |extra: &[&str]| {
+        run(
+            &[
+                &["admin", "gc", "--data", "data", "--grace-secs", "0"],
+                extra,
+            ]
+            .concat(),
+            dir.path(),
+        )
+    };
+    let out = gc(&["--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("3 referenced; would remove 0"),
+        "{}",
+        text(&out.stdout)
+    );
+    let orphan = b"an orphan blob";
+    let orphan_digest = plaza_registry::Digest::sha256_of(orphan).to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let repo = format!("{base}/v2/demo/com.example.where2eat");
+        let r = http
+            .post(format!("{repo}/blobs/uploads/?digest={orphan_digest}"))
+            .basic_auth("ci", Some(DEMO_TOKEN))
+            .body(orphan.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let r = http
+            .delete(format!("{repo}/blobs/{orphan_digest}"))
+            .basic_auth("ci", Some(DEMO_TOKEN))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    });
+    let out = gc(&[]);
+    assert!(
+        text(&out.stdout).contains(&format!("removed {orphan_digest}")),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("removed 1 (14 bytes)"),
+        "{}",
+        text(&out.stdout)
+    );
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
