@@ -39,6 +39,31 @@ async fn resolve(
     }
 }
 
+/// Whether `tag` of `repo` is a published app version: the repository `<org>/<app-id>` and an
+/// app version registered under that tag. Its tag may not move and it may not be deleted.
+async fn published(state: &AppState, repo: &RepoName, tag: &str) -> Result<bool, OciError> {
+    let mut parts = repo.as_str().splitn(2, '/');
+    let (Some(org), Some(app_id)) = (parts.next(), parts.next()) else {
+        return Ok(false);
+    };
+    let org = match state.services.org_by_slug(org).await {
+        Ok(o) => o,
+        Err(_) => return Ok(false),
+    };
+    match state.services.app_version(&org, app_id, tag).await {
+        Ok(_) => Ok(true),
+        Err(plaza_core::CoreError::Store(plaza_core::StoreError::NotFound { .. })) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn immutable(repo: &RepoName, tag: &str) -> OciError {
+    OciError::denied(format!(
+        "`{}:{tag}` is a published app version: its manifest is immutable and its tag cannot be moved or deleted; push a new version",
+        repo.as_str()
+    ))
+}
+
 /// GET or HEAD a manifest.
 pub async fn get(
     state: &AppState,
@@ -153,6 +178,12 @@ pub async fn put(
         Reference::Tag(t) => Some(t.as_str()),
         Reference::Digest(_) => None,
     };
+    if let Some(t) = tag {
+        let current = store.resolve_tag(repo.as_str(), t).await?;
+        if current.as_deref().is_some_and(|c| c != digest) && published(state, repo, t).await? {
+            return Err(immutable(repo, t));
+        }
+    }
     let blobs: Vec<String> = parsed
         .blob_digests()
         .iter()
@@ -210,6 +241,22 @@ pub async fn delete(
         json!({}),
     );
     let store = state.services.store();
+    match reference {
+        Reference::Tag(t) if published(state, repo, t.as_str()).await? => {
+            return Err(immutable(repo, t.as_str()));
+        }
+        Reference::Digest(d) => {
+            let digest = d.to_string();
+            for t in store.list_tags(repo.as_str()).await.unwrap_or_default() {
+                let points_here =
+                    store.resolve_tag(repo.as_str(), &t).await?.as_deref() == Some(digest.as_str());
+                if points_here && published(state, repo, &t).await? {
+                    return Err(immutable(repo, &t));
+                }
+            }
+        }
+        Reference::Tag(_) => {}
+    }
     match reference {
         Reference::Digest(d) => {
             store

@@ -452,6 +452,85 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
     .await;
     assert_eq!(r.status, 401);
 
+    // Once 1.2.0 is a published app version, its tag is frozen; other tags still move.
+    let seed = crate::support::SEED_MANIFEST.as_bytes().to_vec();
+    let r = app
+        .call(
+            Method::POST,
+            "/api/orgs/acme/apps",
+            Some(&author),
+            Some(("application/yaml", seed)),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let other_manifest = image_manifest(&config_digest, config.len(), &layer_digest, layer.len())
+        .iter()
+        .copied()
+        .chain(b"\n".iter().copied())
+        .collect::<Vec<u8>>();
+    let moved = oci(
+        &app,
+        Method::PUT,
+        &format!("{REPO}/manifests/1.2.0"),
+        Some(&author),
+        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+        other_manifest.clone(),
+    )
+    .await;
+    assert_eq!(
+        (moved.status, moved.json()["errors"][0]["code"].clone()),
+        (403, serde_json::json!("DENIED"))
+    );
+    let again = oci(
+        &app,
+        Method::PUT,
+        &format!("{REPO}/manifests/1.2.0"),
+        Some(&author),
+        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+        manifest.clone(),
+    )
+    .await;
+    assert_eq!(again.status, 201, "re-pushing the same manifest is fine");
+    assert_eq!(
+        oci(
+            &app,
+            Method::DELETE,
+            &format!("{REPO}/manifests/1.2.0"),
+            Some(&author),
+            &[],
+            vec![]
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        oci(
+            &app,
+            Method::DELETE,
+            &format!("{REPO}/manifests/{manifest_digest}"),
+            Some(&author),
+            &[],
+            vec![]
+        )
+        .await
+        .status,
+        403
+    );
+    let r = oci(
+        &app,
+        Method::PUT,
+        &format!("{REPO}/manifests/latest"),
+        Some(&author),
+        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
+        other_manifest,
+    )
+    .await;
+    assert_eq!(
+        r.status, 201,
+        "a tag that is not a published version moves freely"
+    );
+
     // Deleting a tag leaves the manifest; unknown names are the spec's errors.
     let r = oci(
         &app,
@@ -526,6 +605,8 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
     assert_eq!(
         actions,
         [
+            "registry.manifest.push",
+            "registry.manifest.push",
             "registry.manifest.push",
             "registry.manifest.push",
             "registry.manifest.push",
