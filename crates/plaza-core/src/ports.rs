@@ -244,6 +244,8 @@ pub trait RegistryRepo: Send + Sync {
     async fn link_blob(&self, repository: &str, digest: &str) -> StoreResult<()>;
     /// Whether the repository may serve the blob.
     async fn blob_linked(&self, repository: &str, digest: &str) -> StoreResult<bool>;
+    /// The distinct blobs linked to any repository under `namespace/` (for storage quotas).
+    async fn namespace_blobs(&self, namespace: &str) -> StoreResult<Vec<String>>;
     /// Removes a blob from a repository; `NotFound` when it was not linked.
     async fn unlink_blob(&self, repository: &str, digest: &str) -> StoreResult<()>;
     /// Every digest any repository still needs (linked blobs and manifests), for garbage

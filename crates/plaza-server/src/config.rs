@@ -17,6 +17,9 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Seconds to let in-flight requests finish on shutdown (default 10).
     pub shutdown_grace_secs: u64,
+    /// Registry storage each org (publisher namespace) may use, in MiB; 0 means no limit
+    /// (default 10240, 10 GiB).
+    pub registry_quota_mib_per_org: u64,
     /// Enterprise single sign-on with OIDC bearer tokens; off when absent.
     pub oidc: Option<OidcConfig>,
 }
@@ -44,6 +47,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 4 * 1024 * 1024,
             request_timeout_secs: 30,
             shutdown_grace_secs: 10,
+            registry_quota_mib_per_org: 10 * 1024,
             oidc: None,
         }
     }

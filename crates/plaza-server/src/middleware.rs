@@ -105,6 +105,11 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
 }
 
 async fn timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    // Registry transfers stream blobs of any size for as long as the client sends them; their
+    // bodies are bounded by the network, not by the API's request time limit.
+    if req.uri().path().starts_with("/v2/") {
+        return next.run(req).await;
+    }
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::timeout().into_response(),

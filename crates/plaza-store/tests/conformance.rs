@@ -75,6 +75,7 @@ conformance! {
     policies::the_database_refuses_to_change_or_delete_decisions,
     policies::the_chain_verifies_after_mixed_policy_operations,
     registry::manifests_are_pushed_read_and_resolved,
+    registry::namespace_blobs_are_the_distinct_links_under_one_org,
     registry::a_tag_moves_and_a_repush_only_repoints_it,
     registry::tags_list_in_byte_order_and_an_unknown_repository_is_not_found,
     registry::deleting_a_manifest_removes_its_tags_and_blob_references,

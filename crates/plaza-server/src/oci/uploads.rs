@@ -99,12 +99,33 @@ fn query_digest(q: &HashMap<String, String>) -> Result<Option<Digest>, OciError>
         .transpose()
 }
 
+/// Links a stored blob to the repository, unless that would take the namespace (the org) over
+/// its storage quota. A refused blob stays unlinked, and `plaza admin gc` removes it.
 async fn link(state: &AppState, repo: &RepoName, digest: &Digest) -> Result<(), OciError> {
-    Ok(state
-        .services
-        .store()
-        .link_blob(repo.as_str(), &digest.to_string())
-        .await?)
+    let quota_mib = state.config.registry_quota_mib_per_org;
+    let namespace = repo.components().next().unwrap_or("");
+    let store = state.services.store();
+    if quota_mib > 0 {
+        let linked = store.namespace_blobs(namespace).await?;
+        let digest_text = digest.to_string();
+        if !linked.contains(&digest_text) {
+            let mut used = 0u64;
+            for d in &linked {
+                if let Ok(d) = Digest::parse(d) {
+                    used += state.blobs.stat(&d).await?.unwrap_or(0);
+                }
+            }
+            let size = state.blobs.stat(digest).await?.unwrap_or(0);
+            let quota = quota_mib * 1024 * 1024;
+            if used + size > quota {
+                return Err(OciError::denied(format!(
+                    "the `{namespace}` namespace would use {} of its {quota} bytes; delete unused artifacts (then `plaza admin gc`) or ask an operator to raise server.registry_quota_mib_per_org",
+                    used + size
+                )));
+            }
+        }
+    }
+    Ok(store.link_blob(repo.as_str(), &digest.to_string()).await?)
 }
 
 /// `POST /v2/<name>/blobs/uploads/`.

@@ -614,3 +614,57 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_org_cannot_store_more_than_its_quota() {
+    let config = plaza_server::ServerConfig {
+        registry_quota_mib_per_org: 1,
+        ..plaza_server::ServerConfig::default()
+    };
+    let app = TestApp::with_config(config).await;
+    let author = app.role_tokens[&Role::Author].clone();
+    let big = vec![7u8; 700 * 1024];
+    push_blob(&app, &author, &big).await;
+    // The same blob again (another repository of the org) costs nothing more.
+    let d = digest(&big);
+    let again = oci(
+        &app,
+        Method::POST,
+        &format!("/v2/acme/com.example.other/blobs/uploads/?digest={d}"),
+        Some(&author),
+        &[],
+        big.clone(),
+    )
+    .await;
+    assert_eq!(again.status, 201);
+    let more = vec![8u8; 400 * 1024];
+    let r = oci(
+        &app,
+        Method::POST,
+        &format!("{REPO}/blobs/uploads/?digest={}", digest(&more)),
+        Some(&author),
+        &[],
+        more.clone(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["errors"][0]["code"].clone()),
+        (403, serde_json::json!("DENIED"))
+    );
+    assert!(String::from_utf8_lossy(&r.body).contains("registry_quota_mib_per_org"));
+    // Another org has its own quota.
+    let other = app.other_role_tokens[&Role::Author].clone();
+    let r = oci(
+        &app,
+        Method::POST,
+        &format!(
+            "/v2/globex/com.example.x/blobs/uploads/?digest={}",
+            digest(&more)
+        ),
+        Some(&other),
+        &[],
+        more,
+    )
+    .await;
+    assert_eq!(r.status, 201);
+}

@@ -268,6 +268,20 @@ impl RegistryRepo for SqlStore {
         )
     }
 
+    async fn namespace_blobs(&self, namespace: &str) -> StoreResult<Vec<String>> {
+        // Namespaces are org slugs (letters, digits, hyphens), so LIKE needs no escaping.
+        sqlx::query(
+            "SELECT DISTINCT digest FROM registry_blob_links WHERE repository LIKE $1 ORDER BY digest",
+        )
+        .bind(format!("{namespace}/%"))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_err)?
+        .iter()
+        .map(|row| Cols::of(row, "blob link").get("digest"))
+        .collect()
+    }
+
     async fn unlink_blob(&self, repository: &str, digest: &str) -> StoreResult<()> {
         // Bookkeeping of uploads: no audit record, so no chain append.
         let mut tx = self.write_tx().await?;

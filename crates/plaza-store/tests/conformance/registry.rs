@@ -622,3 +622,19 @@ pub async fn the_chain_verifies_after_mixed_registry_operations(db: &TestDb) {
     delete_manifest(db, &acme, REPO, &d(1)).await.unwrap(); // 8
     assert_eq!(db.verified_len().await, 8);
 }
+
+pub async fn namespace_blobs_are_the_distinct_links_under_one_org(db: &TestDb) {
+    let s = &db.store;
+    s.link_blob(REPO, &d(1)).await.unwrap();
+    s.link_blob(OTHER, &d(1)).await.unwrap();
+    s.link_blob(OTHER, &d(2)).await.unwrap();
+    s.link_blob("acmecorp/app", &d(3)).await.unwrap();
+    s.link_blob("globex/app", &d(4)).await.unwrap();
+    assert_eq!(
+        s.namespace_blobs("acme").await.unwrap(),
+        vec![d(1), d(2)],
+        "each digest once, only acme's"
+    );
+    assert_eq!(s.namespace_blobs("acmecorp").await.unwrap(), vec![d(3)]);
+    assert!(s.namespace_blobs("nobody").await.unwrap().is_empty());
+}
