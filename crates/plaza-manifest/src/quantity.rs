@@ -88,7 +88,7 @@ pub fn parse_cpu(s: &str) -> Result<u64, Invalid> {
 /// Renders a byte count as the largest exact binary quantity (`134217728` → `128Mi`).
 pub fn format_memory(bytes: u64) -> String {
     for (shift, unit) in [(30, "Gi"), (20, "Mi"), (10, "Ki")] {
-        if bytes % (1 << shift) == 0 {
+        if bytes.is_multiple_of(1 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }

@@ -13,6 +13,7 @@ pub mod errors;
 pub mod gc;
 pub mod manifest;
 pub mod name;
+pub mod package;
 pub mod pagination;
 
 pub use blob_store::{

@@ -8,6 +8,7 @@ mod audit;
 mod findings;
 mod init;
 mod login;
+mod package;
 mod policy;
 mod remote;
 mod sarif;
@@ -39,6 +40,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Create a new app folder from a template.
     Init(init::InitArgs),
+    /// Package the app's WebAssembly component as an OCI artifact (image layout on disk).
+    Package(package::PackageArgs),
     /// Store a server URL and token for later commands.
     Login(login::LoginArgs),
     /// Show who the stored token belongs to.
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Init(a) => init::run(a),
+        Command::Package(a) => package::run(a),
         Command::Serve(a) => runtime()?.block_on(serve::run(a)),
         Command::Login(a) => runtime()?.block_on(login::login(a)),
         Command::Whoami(a) => runtime()?.block_on(login::whoami(a)),

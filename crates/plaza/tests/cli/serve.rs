@@ -441,3 +441,94 @@ fn skopeo_pushes_and_pulls_a_wasm_artifact_through_the_registry() {
         .unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn plaza_package_output_is_read_by_skopeo_and_pushed_to_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::support::SEED_MANIFEST,
+        dir.path().join("micro-app.yaml"),
+    )
+    .unwrap();
+    // The smallest valid component; a core module is refused with a hint.
+    std::fs::write(dir.path().join("app.wasm"), b"\0asm\x0d\x00\x01\x00").unwrap();
+    std::fs::write(dir.path().join("core.wasm"), b"\0asm\x01\x00\x00\x00").unwrap();
+    let out = run(&["package", "--component", "core.wasm"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("wasm32-wasip2"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &["package", "--component", "app.wasm", "--output", "oci"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("packaged com.example.where2eat 1.2.0"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let (mut child, base, _) = start_demo(dir.path());
+    let host = base.trim_start_matches("http://");
+    let image = format!("docker://{host}/demo/com.example.where2eat:1.2.0");
+    let creds = format!("ci:{DEMO_TOKEN}");
+    let layout = format!("oci:{}:1.2.0", dir.path().join("oci").display());
+    let out = std::process::Command::new("skopeo")
+        .args([
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &layout,
+            &image,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &image,
+        ])
+        .output()
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.wasm.config.v0+json"
+    );
+    assert_eq!(manifest["layers"][0]["mediaType"], "application/wasm");
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.title"],
+        "Where2Eat"
+    );
+    let out = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--config",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &image,
+        ])
+        .output()
+        .unwrap();
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (config["architecture"].as_str(), config["os"].as_str()),
+        (Some("wasm"), Some("wasip2"))
+    );
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
