@@ -74,6 +74,21 @@ fn digest(bytes: &[u8]) -> String {
 
 const REPO: &str = "/v2/acme/com.example.where2eat";
 
+/// PUTs an OCI image manifest to `REPO` under `reference` (a tag, or a digest).
+async fn put_manifest(app: &TestApp, token: &str, reference: &str, manifest: Vec<u8>) -> Answer {
+    let path = format!("{REPO}/manifests/{reference}");
+    let content_type = [("content-type", "application/vnd.oci.image.manifest.v1+json")];
+    oci(
+        app,
+        Method::PUT,
+        &path,
+        Some(token),
+        &content_type,
+        manifest,
+    )
+    .await
+}
+
 async fn push_blob(app: &TestApp, token: &str, bytes: &[u8]) -> String {
     let d = digest(bytes);
     let r = oci(
@@ -273,15 +288,7 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
 
     // A manifest by tag, read back by tag and by digest.
     let manifest = image_manifest(&config_digest, config.len(), &layer_digest, layer.len());
-    let put = oci(
-        &app,
-        Method::PUT,
-        &format!("{REPO}/manifests/1.2.0"),
-        Some(&author),
-        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
-        manifest.clone(),
-    )
-    .await;
+    let put = put_manifest(&app, &author, "1.2.0", manifest.clone()).await;
     assert_eq!(put.status, 201, "{}", String::from_utf8_lossy(&put.body));
     let manifest_digest = put.header("docker-content-digest");
     assert_eq!(manifest_digest, digest(&manifest));
@@ -305,15 +312,7 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
 
     // A manifest naming a blob the repository lacks is refused.
     let missing = image_manifest(&config_digest, config.len(), &digest(b"nope"), 4);
-    let r = oci(
-        &app,
-        Method::PUT,
-        &format!("{REPO}/manifests/broken"),
-        Some(&author),
-        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
-        missing,
-    )
-    .await;
+    let r = put_manifest(&app, &author, "broken", missing).await;
     assert_eq!(
         (r.status, r.json()["errors"][0]["code"].clone()),
         (400, serde_json::json!("MANIFEST_BLOB_UNKNOWN"))
@@ -333,15 +332,7 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
     .to_string()
     .into_bytes();
     let referrer_digest = digest(&referrer);
-    let r = oci(
-        &app,
-        Method::PUT,
-        &format!("{REPO}/manifests/{referrer_digest}"),
-        Some(&author),
-        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
-        referrer,
-    )
-    .await;
+    let r = put_manifest(&app, &author, &referrer_digest, referrer).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("oci-subject"), manifest_digest);
     let refs = oci(
@@ -377,15 +368,7 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
     assert_eq!(filtered.header("oci-filters-applied"), "artifactType");
 
     // Tags, one page at a time.
-    let r = oci(
-        &app,
-        Method::PUT,
-        &format!("{REPO}/manifests/latest"),
-        Some(&author),
-        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
-        manifest.clone(),
-    )
-    .await;
+    let r = put_manifest(&app, &author, "latest", manifest.clone()).await;
     assert_eq!(r.status, 201);
     let page = oci(
         &app,
@@ -468,28 +451,12 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
         .copied()
         .chain(b"\n".iter().copied())
         .collect::<Vec<u8>>();
-    let moved = oci(
-        &app,
-        Method::PUT,
-        &format!("{REPO}/manifests/1.2.0"),
-        Some(&author),
-        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
-        other_manifest.clone(),
-    )
-    .await;
+    let moved = put_manifest(&app, &author, "1.2.0", other_manifest.clone()).await;
     assert_eq!(
         (moved.status, moved.json()["errors"][0]["code"].clone()),
         (403, serde_json::json!("DENIED"))
     );
-    let again = oci(
-        &app,
-        Method::PUT,
-        &format!("{REPO}/manifests/1.2.0"),
-        Some(&author),
-        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
-        manifest.clone(),
-    )
-    .await;
+    let again = put_manifest(&app, &author, "1.2.0", manifest.clone()).await;
     assert_eq!(again.status, 201, "re-pushing the same manifest is fine");
     assert_eq!(
         oci(
@@ -517,15 +484,7 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
         .status,
         403
     );
-    let r = oci(
-        &app,
-        Method::PUT,
-        &format!("{REPO}/manifests/latest"),
-        Some(&author),
-        &[("content-type", "application/vnd.oci.image.manifest.v1+json")],
-        other_manifest,
-    )
-    .await;
+    let r = put_manifest(&app, &author, "latest", other_manifest).await;
     assert_eq!(
         r.status, 201,
         "a tag that is not a published version moves freely"

@@ -186,52 +186,22 @@ impl RegistryRepo for SqlStore {
         digest: &str,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        let result = async {
-            chain::append(&mut tx, audit).await?;
-            // Its tags and blob references go with it (ON DELETE CASCADE).
-            let deleted =
-                sqlx::query("DELETE FROM registry_manifests WHERE repository = $1 AND digest = $2")
-                    .bind(repository)
-                    .bind(digest)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend_err)?
-                    .rows_affected();
-            if deleted == 0 {
-                return Err(StoreError::NotFound {
-                    entity: "manifest",
-                    key: format!("{repository}@{digest}"),
-                });
-            }
-            Ok(())
-        }
-        .await;
-        finish(tx, result).await
+        // Its tags and blob references go with it (ON DELETE CASCADE).
+        let sql = "DELETE FROM registry_manifests WHERE repository = $1 AND digest = $2";
+        let missing = StoreError::NotFound {
+            entity: "manifest",
+            key: format!("{repository}@{digest}"),
+        };
+        delete_one(self, audit, sql, repository, digest, missing).await
     }
 
     async fn delete_tag(&self, repository: &str, tag: &str, audit: &AuditEntry) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        let result = async {
-            chain::append(&mut tx, audit).await?;
-            let deleted =
-                sqlx::query("DELETE FROM registry_tags WHERE repository = $1 AND tag = $2")
-                    .bind(repository)
-                    .bind(tag)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend_err)?
-                    .rows_affected();
-            if deleted == 0 {
-                return Err(StoreError::NotFound {
-                    entity: "tag",
-                    key: format!("{repository}:{tag}"),
-                });
-            }
-            Ok(())
-        }
-        .await;
-        finish(tx, result).await
+        let sql = "DELETE FROM registry_tags WHERE repository = $1 AND tag = $2";
+        let missing = StoreError::NotFound {
+            entity: "tag",
+            key: format!("{repository}:{tag}"),
+        };
+        delete_one(self, audit, sql, repository, tag, missing).await
     }
 
     async fn referrers(&self, repository: &str, subject: &str) -> StoreResult<Vec<StoredManifest>> {
@@ -331,4 +301,32 @@ impl RegistryRepo for SqlStore {
         .map_err(backend_err)?;
         texts(&rows, "repository", "repository")
     }
+}
+
+/// Runs an audited `DELETE` of one row keyed by (`$1`, `$2`); `missing` when no row matched.
+async fn delete_one(
+    store: &SqlStore,
+    audit: &AuditEntry,
+    sql: &str,
+    first: &str,
+    second: &str,
+    missing: StoreError,
+) -> StoreResult<()> {
+    let mut tx = store.write_tx().await?;
+    let result = async {
+        chain::append(&mut tx, audit).await?;
+        let deleted = sqlx::query(sql)
+            .bind(first)
+            .bind(second)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(missing);
+        }
+        Ok(())
+    }
+    .await;
+    finish(tx, result).await
 }
