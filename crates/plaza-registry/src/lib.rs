@@ -1,7 +1,8 @@
 //! Plaza's OCI registry logic, without HTTP: digests ([`digest`]), repository names and tags
 //! ([`name`]), manifest parsing and validation ([`manifest`]), content-addressed blob storage
 //! with upload sessions, streamed in and out in bounded pieces ([`blob_store`]), the
-//! distribution spec's error codes and body ([`errors`]) and tag pagination ([`pagination`]). The
+//! distribution spec's error codes and body ([`errors`]), tag pagination ([`pagination`]), the
+//! Wasm artifact layout ([`package`]) and the referrers Plaza attaches ([`referrer`]). The
 //! `/v2/` routes in `plaza-server` extract a request, call into this crate and map
 //! [`RegistryError`] through [`RegistryError::code`], [`RegistryError::status`] and
 //! [`RegistryError::body`].
@@ -15,6 +16,7 @@ pub mod manifest;
 pub mod name;
 pub mod package;
 pub mod pagination;
+pub mod referrer;
 
 pub use blob_store::{
     BlobReader, BlobSlice, BlobStore, ByteRange, FsBlobStore, UploadId, STREAM_CHUNK,

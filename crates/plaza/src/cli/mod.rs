@@ -8,8 +8,11 @@ mod audit;
 mod findings;
 mod init;
 mod login;
+mod oci_client;
 mod package;
 mod policy;
+mod pull;
+mod push;
 mod remote;
 mod sarif;
 mod serve;
@@ -42,6 +45,11 @@ enum Command {
     Init(init::InitArgs),
     /// Package the app's WebAssembly component as an OCI artifact (image layout on disk).
     Package(package::PackageArgs),
+    /// Push an app version (app folder, OCI layout or an image already pushed) with its
+    /// manifest, SBOM, signatures and provenance as referrers, and register it.
+    Push(push::PushArgs),
+    /// Pull an app version into an OCI image layout, verifying every digest.
+    Pull(pull::PullArgs),
     /// Store a server URL and token for later commands.
     Login(login::LoginArgs),
     /// Show who the stored token belongs to.
@@ -64,6 +72,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(a) => init::run(a),
         Command::Package(a) => package::run(a),
         Command::Serve(a) => runtime()?.block_on(serve::run(a)),
+        Command::Push(a) => runtime()?.block_on(push::run(a)),
+        Command::Pull(a) => runtime()?.block_on(pull::run(a)),
         Command::Login(a) => runtime()?.block_on(login::login(a)),
         Command::Whoami(a) => runtime()?.block_on(login::whoami(a)),
         Command::Admin(c) => runtime()?.block_on(admin::run(c)),

@@ -120,6 +120,22 @@ impl Remote {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> anyhow::Result<serde_json::Value> {
+        let (status, body) = self.try_call(method, path, body).await?;
+        if !status.is_success() {
+            let url = format!("{}{path}", self.server.trim_end_matches('/'));
+            bail!(problem_text(&url, status, &body));
+        }
+        Ok(body)
+    }
+
+    /// Like [`Remote::call`], but hands back any answer with its status, for callers that
+    /// expect some errors (a 404 or a 409); only an unreachable server is an error.
+    pub async fn try_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> anyhow::Result<(reqwest::StatusCode, serde_json::Value)> {
         let url = format!("{}{path}", self.server.trim_end_matches('/'));
         let mut req = self.http.request(method, &url).bearer_auth(&self.token);
         if let Some(b) = body {
@@ -130,25 +146,36 @@ impl Remote {
             .await
             .with_context(|| format!("cannot reach {url}"))?;
         let status = resp.status();
-        let body: serde_json::Value = resp.json().await.unwrap_or_default();
-        if !status.is_success() {
-            let detail = body
-                .get("detail")
-                .and_then(|d| d.as_str())
-                .unwrap_or("no detail");
-            let mut msg = format!("{url} answered {status}: {detail}");
-            for item in body
-                .get("errors")
-                .and_then(|e| e.as_array())
-                .into_iter()
-                .flatten()
-            {
-                let at = item.get("pointer").and_then(|p| p.as_str()).unwrap_or("");
-                let what = item.get("detail").and_then(|p| p.as_str()).unwrap_or("");
-                msg.push_str(&format!("\n  {at}: {what}"));
-            }
-            bail!(msg);
-        }
-        Ok(body)
+        Ok((status, resp.json().await.unwrap_or_default()))
     }
+
+    /// The server's base URL.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The token the calls present.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+/// A problem+json answer as readable lines: the detail, then each located item.
+pub fn problem_text(url: &str, status: reqwest::StatusCode, body: &serde_json::Value) -> String {
+    let detail = body
+        .get("detail")
+        .and_then(|d| d.as_str())
+        .unwrap_or("no detail");
+    let mut msg = format!("{url} answered {status}: {detail}");
+    for item in body
+        .get("errors")
+        .and_then(|e| e.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let at = item.get("pointer").and_then(|p| p.as_str()).unwrap_or("");
+        let what = item.get("detail").and_then(|p| p.as_str()).unwrap_or("");
+        msg.push_str(&format!("\n  {at}: {what}"));
+    }
+    msg
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod policy;
+mod push_pull;
 mod serve;
 mod support;
 mod validate;

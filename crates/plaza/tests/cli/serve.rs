@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-const DEMO_TOKEN: &str = "plz_demo-token-for-tests-0123456789";
+pub const DEMO_TOKEN: &str = "plz_demo-token-for-tests-0123456789";
 
 #[test]
 fn serve_demo_answers_over_http_and_shuts_down_gracefully() {
@@ -160,7 +160,7 @@ fn json_logs_carry_the_request_id_and_flags_override_the_environment() {
 
 /// Starts `serve --demo` on a free port; returns the child, the base URL, and what it printed
 /// before its address.
-fn start_demo(dir: &std::path::Path) -> (std::process::Child, String, Vec<String>) {
+pub fn start_demo(dir: &std::path::Path) -> (std::process::Child, String, Vec<String>) {
     let mut child = plaza()
         .args([
             "serve",
@@ -526,6 +526,15 @@ fn plaza_package_output_is_read_by_skopeo_and_pushed_to_the_registry() {
         (config["architecture"].as_str(), config["os"].as_str()),
         (Some("wasm"), Some("wasip2"))
     );
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
+
+/// Stops a server started by [`start_demo`] the way an operator would (SIGTERM) and waits.
+pub fn stop(child: &mut std::process::Child) {
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -1,0 +1,216 @@
+//! `plaza push` and `plaza pull` against a real `plaza serve --demo`: an app folder pushed with
+//! its SBOM and provenance as referrers and registered, pulled back into a layout skopeo reads,
+//! published tags kept immutable, digests verified, and a container image pushed with skopeo
+//! turned into an app version.
+
+use crate::serve::{start_demo, stop, DEMO_TOKEN};
+use crate::support::{plaza, text};
+use std::path::Path;
+use std::process::Output;
+
+const COMPONENT: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
+fn cli(args: &[&str], cwd: &Path, base: &str) -> Output {
+    plaza()
+        .args(args)
+        .env("PLAZA_SERVER", base)
+        .env("PLAZA_TOKEN", DEMO_TOKEN)
+        .env("XDG_CONFIG_HOME", cwd.join("config"))
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+/// The seed manifest under another id, so the demo has not registered it yet.
+fn write_app(dir: &Path, id: &str) {
+    let seed = std::fs::read_to_string(crate::support::SEED_MANIFEST).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("micro-app.yaml"),
+        seed.replace("com.example.where2eat", id),
+    )
+    .unwrap();
+    std::fs::write(dir.join("app.wasm"), COMPONENT).unwrap();
+}
+
+#[test]
+fn an_app_folder_is_pushed_with_referrers_registered_and_pulled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, _) = start_demo(dir.path());
+    let app = dir.path().join("app");
+    write_app(&app, "com.example.pushed");
+    std::fs::write(
+        dir.path().join("sbom.json"),
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("provenance.json"),
+        r#"{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("not-an-sbom.json"), r#"{"hello": 1}"#).unwrap();
+
+    // A bad attachment is refused before anything is uploaded.
+    let out = cli(
+        &["push", "app", "--sbom", "not-an-sbom.json"],
+        dir.path(),
+        &base,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("neither CycloneDX"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = cli(
+        &[
+            "push",
+            "app",
+            "--sbom",
+            "sbom.json",
+            "--provenance",
+            "provenance.json",
+        ],
+        dir.path(),
+        &base,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("pushed demo/com.example.pushed:1.2.0 as sha256:"),
+        "{stdout}"
+    );
+    for what in [
+        "attached the Plaza manifest",
+        "attached the SBOM",
+        "attached the provenance",
+        "registered com.example.pushed 1.2.0",
+    ] {
+        assert!(stdout.contains(what), "{what}: {stdout}");
+    }
+
+    // Pulled back: a layout skopeo reads, the component byte for byte, the referrers listed.
+    let out = cli(
+        &["pull", "com.example.pushed:1.2.0", "-o", "pulled"],
+        dir.path(),
+        &base,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    for artifact_type in [
+        "application/vnd.plaza.manifest.v1+json",
+        "application/vnd.cyclonedx+json",
+        "application/vnd.in-toto+json",
+    ] {
+        assert!(stdout.contains(artifact_type), "{artifact_type}: {stdout}");
+    }
+    let layer = plaza_registry::Digest::sha256_of(COMPONENT);
+    assert_eq!(
+        std::fs::read(dir.path().join("pulled/blobs/sha256").join(layer.hex())).unwrap(),
+        COMPONENT
+    );
+    let layout = format!("oci:{}:1.2.0", dir.path().join("pulled").display());
+    let inspect = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", &layout])
+        .output()
+        .unwrap();
+    assert!(inspect.status.success(), "{}", text(&inspect.stderr));
+    let manifest: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(manifest["layers"][0]["digest"], layer.to_string());
+
+    // By digest: verified; a digest that is not there is an error.
+    let digest = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("demo/com.example.pushed@"))
+        .and_then(|w| w.split_once('@'))
+        .map(|(_, d)| d.to_owned())
+        .unwrap();
+    let out = cli(
+        &[
+            "pull",
+            &format!("com.example.pushed@{digest}"),
+            "-o",
+            "by-digest",
+        ],
+        dir.path(),
+        &base,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let missing = format!("com.example.pushed@sha256:{}", "0".repeat(64));
+    let out = cli(&["pull", &missing], dir.path(), &base);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is not in the registry"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The version is published: another component under the same tag is refused.
+    // The same empty component with a custom section `note`: other bytes, still valid.
+    std::fs::write(app.join("app.wasm"), b"\0asm\x0d\x00\x01\x00\x00\x05\x04note").unwrap();
+    let out = cli(&["push", "app"], dir.path(), &base);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("published app version"),
+        "{}",
+        text(&out.stderr)
+    );
+    stop(&mut child);
+}
+
+#[test]
+fn a_container_image_pushed_with_skopeo_becomes_an_app_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, _) = start_demo(dir.path());
+    // Any image will do; a layout from `plaza package` is at hand.
+    write_app(&dir.path().join("src"), "com.example.container");
+    let out = cli(&["package", "src", "-o", "image"], dir.path(), &base);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let host = base.trim_start_matches("http://");
+    let creds = format!("ci:{DEMO_TOKEN}");
+    let copy = std::process::Command::new("skopeo")
+        .args([
+            "copy",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &format!("oci:{}:1.2.0", dir.path().join("image").display()),
+            &format!("docker://{host}/demo/com.example.container:1.2.0"),
+        ])
+        .output()
+        .unwrap();
+    assert!(copy.status.success(), "{}", text(&copy.stderr));
+
+    let out = cli(
+        &["push", "--manifest", "src/micro-app.yaml"],
+        dir.path(),
+        &base,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("found demo/com.example.container:1.2.0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("registered com.example.container 1.2.0"),
+        "{stdout}"
+    );
+
+    // Nothing at the version's tag: a clear error, nothing registered.
+    write_app(&dir.path().join("other"), "com.example.nothing");
+    let out = cli(
+        &["push", "--manifest", "other/micro-app.yaml"],
+        dir.path(),
+        &base,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is not in the registry; push the image first"),
+        "{}",
+        text(&out.stderr)
+    );
+    stop(&mut child);
+}
