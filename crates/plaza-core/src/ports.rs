@@ -253,6 +253,18 @@ pub trait RegistryRepo: Send + Sync {
     async fn referenced_digests(&self) -> StoreResult<Vec<String>>;
     /// Every repository with at least one manifest or linked blob, in byte order.
     async fn list_repositories(&self) -> StoreResult<Vec<String>>;
+    /// Records that the upload session `id` was opened in `repository` at `started_at`;
+    /// `Conflict` if the id is taken.
+    async fn open_upload(
+        &self,
+        id: &str,
+        repository: &str,
+        started_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The repository the upload session `id` was opened in, if it is open.
+    async fn upload_repository(&self, id: &str) -> StoreResult<Option<String>>;
+    /// Forgets the upload session (finished or cancelled); `false` when it was not open.
+    async fn close_upload(&self, id: &str) -> StoreResult<bool>;
 }
 
 /// Everything a Plaza server needs from its store.

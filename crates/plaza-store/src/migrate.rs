@@ -38,6 +38,11 @@ const SQLITE: &[Embedded] = &[
         "registry",
         include_str!("../migrations/sqlite/0004_registry.sql"),
     ),
+    (
+        5,
+        "registry uploads",
+        include_str!("../migrations/sqlite/0005_registry_uploads.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -61,6 +66,11 @@ const POSTGRES: &[Embedded] = &[
         4,
         "registry",
         include_str!("../migrations/postgres/0004_registry.sql"),
+    ),
+    (
+        5,
+        "registry uploads",
+        include_str!("../migrations/postgres/0005_registry_uploads.sql"),
     ),
 ];
 

@@ -86,6 +86,7 @@ conformance! {
     registry::repositories_are_listed_in_byte_order,
     registry::registry_changes_are_audited_with_their_entries,
     registry::the_chain_verifies_after_mixed_registry_operations,
+    registry::upload_sessions_belong_to_the_repository_that_opened_them,
     setup::migrations_are_idempotent_on_reconnect,
     setup::a_database_from_a_newer_plaza_is_refused,
     setup::the_store_answers_ping_and_names_its_backend,

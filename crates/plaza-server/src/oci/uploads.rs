@@ -166,7 +166,40 @@ pub async fn start(
         return Ok(blob_created(repo, &digest));
     }
     let id = state.blobs.start_upload().await?;
+    state
+        .services
+        .store()
+        .open_upload(&id.to_string(), repo.as_str(), state.services.now())
+        .await?;
     Ok(upload_answer(StatusCode::ACCEPTED, repo, &id, 0))
+}
+
+/// Checks the session was opened in `repo`: a session id is usable only through the
+/// repository URL that opened it, so one namespace cannot write into another's upload.
+async fn owned(state: &AppState, repo: &RepoName, id: &UploadId) -> Result<(), OciError> {
+    let opened_in = state
+        .services
+        .store()
+        .upload_repository(&id.to_string())
+        .await?;
+    if opened_in.as_deref() == Some(repo.as_str()) {
+        Ok(())
+    } else {
+        Err(OciError::new(
+            ErrorCode::BlobUploadUnknown,
+            format!(
+                "no upload {id} is open in `{}`; start one with POST /v2/{}/blobs/uploads/",
+                repo.as_str(),
+                repo.as_str()
+            ),
+        ))
+    }
+}
+
+/// Forgets the session once the blob store has ended it.
+async fn close(state: &AppState, id: &UploadId) -> Result<(), OciError> {
+    state.services.store().close_upload(&id.to_string()).await?;
+    Ok(())
 }
 
 /// `PATCH /v2/<name>/blobs/uploads/<id>`: one chunk, at the upload's current end.
@@ -177,6 +210,7 @@ pub async fn patch(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, OciError> {
+    owned(state, repo, id).await?;
     let current = state.blobs.upload_size(id).await?;
     let offset = match headers.get("content-range").and_then(|v| v.to_str().ok()) {
         Some(v) => v
@@ -212,8 +246,17 @@ pub async fn finish(
             "finish an upload with `?digest=<digest>`",
         )
     })?;
+    owned(state, repo, id).await?;
     let mut r = reader(body);
-    state.blobs.finish_stream(id, &digest, &mut r).await?;
+    let finished = state.blobs.finish_stream(id, &digest, &mut r).await;
+    if !matches!(
+        finished,
+        Err(plaza_registry::RegistryError::UploadInterrupted { .. })
+    ) {
+        // The blob store ends the session once the content has been read, match or not.
+        close(state, id).await?;
+    }
+    finished?;
     link(state, repo, &digest).await?;
     Ok(blob_created(repo, &digest))
 }
@@ -224,6 +267,7 @@ pub async fn status(
     repo: &RepoName,
     id: &UploadId,
 ) -> Result<Response, OciError> {
+    owned(state, repo, id).await?;
     let size = state.blobs.upload_size(id).await?;
     Ok(upload_answer(StatusCode::NO_CONTENT, repo, id, size))
 }
@@ -231,9 +275,11 @@ pub async fn status(
 /// `DELETE /v2/<name>/blobs/uploads/<id>`.
 pub async fn cancel(
     state: &AppState,
-    _repo: &RepoName,
+    repo: &RepoName,
     id: &UploadId,
 ) -> Result<Response, OciError> {
+    owned(state, repo, id).await?;
     state.blobs.cancel(id).await?;
+    close(state, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -627,3 +627,69 @@ async fn an_org_cannot_store_more_than_its_quota() {
     .await;
     assert_eq!(r.status, 201);
 }
+
+#[tokio::test]
+async fn an_upload_session_is_usable_only_in_the_repository_that_opened_it() {
+    let app = TestApp::new().await;
+    let author = app.role_tokens[&Role::Author].clone();
+    let other = app.other_role_tokens[&Role::Author].clone();
+    let started = oci(
+        &app,
+        Method::POST,
+        &format!("{REPO}/blobs/uploads/"),
+        Some(&author),
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(started.status, 202);
+    let location = started.header("location");
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    let chunk = b"secret bytes".to_vec();
+    // Another org's author, in their own namespace, names the same session id: unknown there.
+    for repo in [
+        "/v2/globex/com.example.x",
+        "/v2/acme/com.example.elsewhere",
+    ] {
+        let token = if repo.contains("globex") { &other } else { &author };
+        let path = format!("{repo}/blobs/uploads/{id}");
+        for (method, body) in [
+            (Method::PATCH, chunk.clone()),
+            (Method::GET, Vec::new()),
+            (Method::DELETE, Vec::new()),
+        ] {
+            let r = oci(&app, method.clone(), &path, Some(token), &[], body).await;
+            assert_eq!(
+                (r.status, r.json()["errors"][0]["code"].clone()),
+                (404, serde_json::json!("BLOB_UPLOAD_UNKNOWN")),
+                "{method} {path}"
+            );
+        }
+        let r = oci(
+            &app,
+            Method::PUT,
+            &format!("{path}?digest={}", digest(&chunk)),
+            Some(token),
+            &[],
+            chunk.clone(),
+        )
+        .await;
+        assert_eq!(r.status, 404, "PUT {path}");
+    }
+    // The session is untouched and still works where it was opened.
+    let r = oci(&app, Method::GET, &location, Some(&author), &[], Vec::new()).await;
+    assert_eq!((r.status, r.header("range")), (204, "0-0".to_owned()));
+    let r = oci(
+        &app,
+        Method::PUT,
+        &format!("{location}?digest={}", digest(&chunk)),
+        Some(&author),
+        &[],
+        chunk,
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    // Finished: the session is gone.
+    let r = oci(&app, Method::GET, &location, Some(&author), &[], Vec::new()).await;
+    assert_eq!(r.status, 404);
+}

@@ -10,6 +10,7 @@ use super::exists;
 use crate::chain;
 use crate::db::{backend_err, millis, write_err, Cols};
 use crate::store::{finish, SqlStore, Tx};
+use chrono::{DateTime, Utc};
 use plaza_core::audit::AuditEntry;
 use plaza_core::ids::UserId;
 use plaza_core::ports::{RegistryRepo, StoreResult};
@@ -300,6 +301,44 @@ impl RegistryRepo for SqlStore {
         .await
         .map_err(backend_err)?;
         texts(&rows, "repository", "repository")
+    }
+
+    async fn open_upload(
+        &self,
+        id: &str,
+        repository: &str,
+        started_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        // Bookkeeping of uploads: no audit record.
+        sqlx::query(
+            "INSERT INTO registry_uploads (id, repository, started_at) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(repository)
+        .bind(millis(started_at))
+        .execute(self.pool())
+        .await
+        .map_err(write_err("upload"))?;
+        Ok(())
+    }
+
+    async fn upload_repository(&self, id: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT repository FROM registry_uploads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?;
+        row.map(|r| Cols::of(&r, "upload").get("repository"))
+            .transpose()
+    }
+
+    async fn close_upload(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM registry_uploads WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(done.rows_affected() > 0)
     }
 }
 

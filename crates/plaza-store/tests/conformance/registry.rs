@@ -259,6 +259,7 @@ pub async fn tags_list_in_byte_order_and_an_unknown_repository_is_not_found(db: 
                 "registry_tags.digest C",
                 "registry_tags.repository C",
                 "registry_tags.tag C",
+                "registry_uploads.repository C",
             ],
             "names, digests and tags compare in byte order whatever the database's collation"
         );
@@ -637,4 +638,22 @@ pub async fn namespace_blobs_are_the_distinct_links_under_one_org(db: &TestDb) {
     );
     assert_eq!(s.namespace_blobs("acmecorp").await.unwrap(), vec![d(3)]);
     assert!(s.namespace_blobs("nobody").await.unwrap().is_empty());
+}
+
+pub async fn upload_sessions_belong_to_the_repository_that_opened_them(db: &TestDb) {
+    let s = &db.store;
+    let at = chrono::DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+    s.open_upload("u-1", "acme/app", at).await.unwrap();
+    assert_eq!(
+        s.upload_repository("u-1").await.unwrap().as_deref(),
+        Some("acme/app")
+    );
+    assert_eq!(s.upload_repository("u-2").await.unwrap(), None);
+    assert!(matches!(
+        s.open_upload("u-1", "other/app", at).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(s.close_upload("u-1").await.unwrap());
+    assert!(!s.close_upload("u-1").await.unwrap());
+    assert_eq!(s.upload_repository("u-1").await.unwrap(), None);
 }
