@@ -82,6 +82,24 @@ pub enum RegistryError {
         #[source]
         source: std::io::Error,
     },
+    /// The object store behind an S3-compatible blob store failed (unreachable, refused the
+    /// credentials, no such bucket, …). The text is for logs, never for clients.
+    #[error("object storage failed while {context}: {source}")]
+    ObjectStore {
+        /// What the store was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: object_store::Error,
+    },
+    /// The blob store's configured location is malformed or of an unsupported kind.
+    #[error("blob store location `{location}` is not usable: {reason}")]
+    InvalidLocation {
+        /// The location as configured.
+        location: String,
+        /// What is wrong with it, and what is supported.
+        reason: String,
+    },
 }
 
 impl From<ReferenceError> for RegistryError {
@@ -98,6 +116,15 @@ impl RegistryError {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> RegistryError {
         let context = context.into();
         move |source| RegistryError::Io { context, source }
+    }
+
+    /// A closure turning an `object_store` error into [`RegistryError::ObjectStore`] with
+    /// `context`.
+    pub fn object_store(
+        context: impl Into<String>,
+    ) -> impl FnOnce(object_store::Error) -> RegistryError {
+        let context = context.into();
+        move |source| RegistryError::ObjectStore { context, source }
     }
 
     /// The distribution-spec code to answer with; `None` for internal failures (answer `500`
@@ -117,7 +144,9 @@ impl RegistryError {
                 ErrorCode::BlobUploadInvalid
             }
             RegistryError::RangeNotSatisfiable { .. } => ErrorCode::Unsupported,
-            RegistryError::Io { .. } => return None,
+            RegistryError::Io { .. }
+            | RegistryError::ObjectStore { .. }
+            | RegistryError::InvalidLocation { .. } => return None,
         })
     }
 
@@ -190,6 +219,13 @@ mod tests {
         let io = RegistryError::io("reading")(std::io::Error::other("disk on fire"));
         assert_eq!(io.status(), 500);
         assert!(io.body().is_none());
+        let store = RegistryError::object_store("reading blob")(object_store::Error::Generic {
+            store: "S3",
+            source: "bucket on fire".into(),
+        });
+        assert_eq!((store.code(), store.status()), (None, 500));
+        assert!(store.body().is_none());
+        assert!(store.to_string().contains("reading blob"));
         let name: RegistryError = crate::name::RepoName::parse("A").unwrap_err().into();
         assert_eq!(name.code(), Some(ErrorCode::NameInvalid));
         let reference: RegistryError = crate::name::Reference::parse("sha256:x")

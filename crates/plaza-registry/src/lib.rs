@@ -19,11 +19,15 @@ pub mod pagination;
 pub mod referrer;
 
 pub use blob_store::{
-    BlobReader, BlobSlice, BlobStore, ByteRange, FsBlobStore, UploadId, STREAM_CHUNK,
+    open_blob_store, open_blob_store_with_env, BlobLocation, BlobReader, BlobSlice, BlobStore,
+    ByteRange, FsBlobStore, ObjectBlobStore, UploadId, STREAM_CHUNK,
 };
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
 pub use error::RegistryError;
 pub use errors::{ErrorBody, ErrorCode};
 pub use manifest::{parse_manifest, Descriptor, ManifestError, ManifestKind, ParsedManifest};
 pub use name::{NameError, Reference, RepoName, Tag};
+/// The `object_store` crate the S3 backend is built on, for callers that hand
+/// [`ObjectBlobStore::new`] a store of their own.
+pub use object_store;
 pub use pagination::{paginate_tags, TagPage, TagQuery};

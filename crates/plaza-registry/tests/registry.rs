@@ -1,7 +1,12 @@
-//! Integration tests of plaza-registry through its public API: the filesystem blob store (round
-//! trips, ranges, digest checks, chunk order, concurrency, crashes, streaming large blobs in and
-//! out, interrupted and cancelled streams), manifests of every accepted kind, and how errors
-//! reach the wire.
+//! Integration tests of plaza-registry through its public API: the blob store, on both backends
+//! (the filesystem, and an S3-compatible object store served by moto; round trips, ranges,
+//! digest checks, chunk order, concurrency, crashes, streaming large blobs in and out,
+//! interrupted and cancelled streams, garbage collection), manifests of every accepted kind, and
+//! how errors reach the wire.
+//!
+//! The S3 half needs moto, an S3-compatible server for tests (a fake of AWS S3, from PyPI), at
+//! `PLAZA_TEST_S3_ENDPOINT` (default `http://127.0.0.1:9300`): `scripts/ensure-s3` starts it
+//! (`scripts/test` does so). Without it those tests fail, saying so; they are never skipped.
 
 use std::io;
 use std::pin::Pin;
@@ -9,32 +14,286 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
+use plaza_registry::blob_store::{amazon_s3, PART_SIZE};
 use plaza_registry::manifest::media_type::{
     DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_CONFIG, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST,
     WASM_CONFIG, WASM_LAYER,
 };
+use plaza_registry::object_store::path::Path as ObjectPath;
+use plaza_registry::object_store::{ObjectStore, ObjectStoreExt};
 use plaza_registry::{
-    paginate_tags, parse_manifest, Algorithm, BlobStore, Digest, ErrorCode, FsBlobStore, Hasher,
-    ManifestKind, RegistryError, RepoName, TagQuery, UploadId, STREAM_CHUNK,
+    open_blob_store_with_env, paginate_tags, parse_manifest, Algorithm, BlobStore, Digest,
+    ErrorCode, FsBlobStore, Hasher, ManifestKind, ObjectBlobStore, RegistryError, RepoName,
+    TagQuery, UploadId, STREAM_CHUNK,
 };
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
-async fn store() -> (tempfile::TempDir, FsBlobStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FsBlobStore::open(dir.path()).await.unwrap();
-    (dir, store)
+// ---------------------------------------------------------------- blob store backends
+
+/// Where the S3 test server answers unless `PLAZA_TEST_S3_ENDPOINT` says otherwise.
+const DEFAULT_S3_ENDPOINT: &str = "http://127.0.0.1:9300";
+
+/// The key prefix the S3 fixture's store works under, so that prefixes are exercised too.
+const S3_PREFIX: &str = "plaza/registry";
+
+/// The backend behind a [`Fixture`], and what a test needs to look behind the store.
+enum Backend {
+    /// An [`FsBlobStore`] in a temporary directory.
+    Fs(tempfile::TempDir),
+    /// An [`ObjectBlobStore`] in a bucket of its own on moto, an S3-compatible server for tests.
+    S3 {
+        endpoint: String,
+        bucket: String,
+        /// The bucket, seen directly (no prefix).
+        raw: Arc<dyn ObjectStore>,
+    },
+}
+
+/// A fresh, empty blob store of one backend.
+struct Fixture {
+    store: Arc<dyn BlobStore>,
+    backend: Backend,
+}
+
+/// The `AWS_*` variables the S3 store of the tests is configured with.
+fn s3_env(endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ACCESS_KEY_ID", "plaza-test"),
+        ("AWS_SECRET_ACCESS_KEY", "plaza-test"),
+        ("AWS_REGION", "us-east-1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn s3_endpoint() -> String {
+    std::env::var("PLAZA_TEST_S3_ENDPOINT").unwrap_or_else(|_| DEFAULT_S3_ENDPOINT.to_owned())
+}
+
+/// Creates a bucket with a unique name on the S3 test server (object_store cannot create
+/// buckets; moto takes an unsigned `PUT /<bucket>`). Fails loudly when the server is not there.
+async fn create_bucket(endpoint: &str) -> String {
+    let bucket = format!("plaza-test-{}", uuid::Uuid::new_v4().simple());
+    let response = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "the S3 test server (moto) is not reachable at {endpoint}: {e}\n\
+                 Start it with scripts/ensure-s3 (scripts/test does), or point \
+                 PLAZA_TEST_S3_ENDPOINT at an S3-compatible server that creates buckets on an \
+                 unsigned PUT."
+            )
+        });
+    assert!(
+        response.status().is_success(),
+        "creating bucket {bucket} at {endpoint}: {}",
+        response.status()
+    );
+    bucket
+}
+
+impl Fixture {
+    async fn fs() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).await.unwrap();
+        Fixture {
+            store: Arc::new(store),
+            backend: Backend::Fs(dir),
+        }
+    }
+
+    async fn s3() -> Fixture {
+        let endpoint = s3_endpoint();
+        let bucket = create_bucket(&endpoint).await;
+        let raw = amazon_s3(&bucket, s3_env(&endpoint)).unwrap();
+        let store = ObjectBlobStore::new(raw.clone(), S3_PREFIX).unwrap();
+        store.check_access().await.unwrap();
+        Fixture {
+            store: Arc::new(store),
+            backend: Backend::S3 {
+                endpoint,
+                bucket,
+                raw,
+            },
+        }
+    }
+
+    /// A second store over the same storage, as after a restart of the server.
+    async fn reopen(&self) -> Arc<dyn BlobStore> {
+        match &self.backend {
+            Backend::Fs(dir) => Arc::new(FsBlobStore::open(dir.path()).await.unwrap()),
+            Backend::S3 {
+                endpoint, bucket, ..
+            } => {
+                let raw = amazon_s3(bucket, s3_env(endpoint)).unwrap();
+                Arc::new(ObjectBlobStore::new(raw, S3_PREFIX).unwrap())
+            }
+        }
+    }
+
+    /// Every object key in the bucket (S3 only).
+    async fn s3_keys(raw: &Arc<dyn ObjectStore>) -> Vec<String> {
+        let mut keys: Vec<String> = raw
+            .list(None)
+            .map_ok(|m| m.location.to_string())
+            .try_collect()
+            .await
+            .unwrap();
+        keys.sort();
+        keys
+    }
+
+    /// Multipart uploads begun and neither completed nor aborted (S3 only): invisible to reads
+    /// and listings, but storage all the same.
+    async fn s3_pending_multipart_uploads(endpoint: &str, bucket: &str) -> usize {
+        let xml = reqwest::get(format!("{endpoint}/{bucket}?uploads"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        xml.matches("<Upload>").count()
+    }
+
+    /// Leftovers of writes: temporary files (fs), or objects that are neither blobs nor upload
+    /// sessions plus unfinished multipart uploads (S3). Should always be 0 once calls return;
+    /// aborts of dropped writes run in the background, so S3 is given a moment for them.
+    async fn temporaries(&self) -> usize {
+        match &self.backend {
+            Backend::Fs(dir) => files_under(&dir.path().join("tmp")),
+            Backend::S3 {
+                endpoint,
+                bucket,
+                raw,
+            } => {
+                let blobs = format!("{S3_PREFIX}/blobs/");
+                let uploads = format!("{S3_PREFIX}/uploads/");
+                let mut count = 0;
+                for _ in 0..50 {
+                    let stray = Self::s3_keys(raw)
+                        .await
+                        .into_iter()
+                        .filter(|k| !k.starts_with(&blobs) && !k.starts_with(&uploads))
+                        .count();
+                    count = stray + Self::s3_pending_multipart_uploads(endpoint, bucket).await;
+                    if count == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                count
+            }
+        }
+    }
+
+    /// Upload sessions stored (files under `uploads/`, or distinct ids under `uploads/`).
+    async fn uploads(&self) -> usize {
+        match &self.backend {
+            Backend::Fs(dir) => files_under(&dir.path().join("uploads")),
+            Backend::S3 { raw, .. } => {
+                let uploads = format!("{S3_PREFIX}/uploads/");
+                let mut ids: Vec<String> = Self::s3_keys(raw)
+                    .await
+                    .into_iter()
+                    .filter_map(|k| Some(k.strip_prefix(&uploads)?.split('/').next()?.to_owned()))
+                    .collect();
+                ids.dedup();
+                ids.len()
+            }
+        }
+    }
+
+    /// Frees what the test stored (moto keeps everything in memory): best effort.
+    async fn cleanup(self) {
+        if let Backend::S3 {
+            endpoint,
+            bucket,
+            raw,
+        } = &self.backend
+        {
+            for key in Self::s3_keys(raw).await {
+                let _ = raw.delete(&ObjectPath::from(key)).await;
+            }
+            let _ = reqwest::Client::new()
+                .delete(format!("{endpoint}/{bucket}"))
+                .send()
+                .await;
+        }
+    }
 }
 
 fn files_under(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
 }
 
+/// Runs each backend-generic blob-store test (an `async fn(&Fixture)` in this file) once per
+/// backend: as `fs_backend::<name>` and `s3_backend::<name>`.
+macro_rules! on_both_backends {
+    ($($(#[$attr:meta])* $name:ident,)*) => {
+        /// The blob-store tests on the filesystem backend.
+        mod fs_backend {
+            $(
+                $(#[$attr])*
+                #[tokio::test]
+                async fn $name() {
+                    let fixture = super::Fixture::fs().await;
+                    super::$name(&fixture).await;
+                    fixture.cleanup().await;
+                }
+            )*
+        }
+
+        /// The same tests on the S3 backend, against moto.
+        mod s3_backend {
+            $(
+                $(#[$attr])*
+                #[tokio::test]
+                async fn $name() {
+                    let fixture = super::Fixture::s3().await;
+                    super::$name(&fixture).await;
+                    fixture.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends! {
+    monolithic_put_round_trip,
+    empty_blob,
+    ranged_reads,
+    put_with_wrong_digest_stores_nothing,
+    chunked_upload_round_trip,
+    chunks_out_of_order_are_refused_with_the_current_size,
+    finish_with_wrong_digest_stores_nothing_and_ends_the_session,
+    unknown_and_cancelled_uploads,
+    concurrent_uploads_of_the_same_blob,
+    concurrent_chunks_at_the_same_offset_one_wins,
+    an_upload_survives_a_restart,
+    a_64_mib_blob_streams_in_and_out_without_being_held,
+    ranged_streaming_reads,
+    #[cfg(unix)]
+    an_open_reader_outlives_a_delete,
+    put_stream_verifies_before_anything_is_stored,
+    finish_stream_with_wrong_digest_stores_nothing_and_ends_the_session,
+    append_stream_takes_whole_chunks_at_the_current_end_only,
+    interrupted_multi_part_writes_leave_nothing,
+    cancelled_streams_leave_nothing_behind,
+    gc_unreferenced_blobs_go_referenced_ones_stay_and_a_dry_run_only_reports,
+    gc_a_blob_referenced_by_a_push_during_the_sweep_is_never_deleted,
+    gc_blobs_younger_than_the_grace_period_are_spared,
+}
+
 // ---------------------------------------------------------------- blob store
 
-#[tokio::test]
-async fn monolithic_put_round_trip() {
-    let (_dir, store) = store().await;
+async fn monolithic_put_round_trip(fx: &Fixture) {
+    let store = &fx.store;
     let data = b"hello, plaza".to_vec();
     let d = Digest::sha256_of(&data);
     assert_eq!(store.stat(&d).await.unwrap(), None);
@@ -49,9 +308,15 @@ async fn monolithic_put_round_trip() {
     assert_eq!(&slice.data[..], &data[..]);
     assert_eq!((slice.start, slice.total), (0, data.len() as u64));
     assert_eq!(store.list().await.unwrap(), vec![d.clone()]);
+    let stored_at = store.stored_at(&d).await.unwrap().unwrap();
+    let age = std::time::SystemTime::now()
+        .duration_since(stored_at)
+        .unwrap_or_default();
+    assert!(age < Duration::from_secs(60), "{age:?}");
     assert!(store.delete(&d).await.unwrap());
     assert!(!store.delete(&d).await.unwrap());
     assert_eq!(store.stat(&d).await.unwrap(), None);
+    assert_eq!(store.stored_at(&d).await.unwrap(), None);
     assert!(matches!(
         store.get(&d, None).await,
         Err(RegistryError::BlobUnknown { .. })
@@ -59,9 +324,8 @@ async fn monolithic_put_round_trip() {
     assert!(store.list().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn empty_blob() {
-    let (_dir, store) = store().await;
+async fn empty_blob(fx: &Fixture) {
+    let store = &fx.store;
     let d = Digest::sha256_of(b"");
     store.put(&d, b"").await.unwrap();
     assert_eq!(store.stat(&d).await.unwrap(), Some(0));
@@ -72,9 +336,8 @@ async fn empty_blob() {
     ));
 }
 
-#[tokio::test]
-async fn ranged_reads() {
-    let (_dir, store) = store().await;
+async fn ranged_reads(fx: &Fixture) {
+    let store = &fx.store;
     let data: Vec<u8> = (0..=255u8).collect();
     let d = Digest::sha256_of(&data);
     store.put(&d, &data).await.unwrap();
@@ -90,9 +353,8 @@ async fn ranged_reads() {
     assert!(store.get(&d, Some((20, Some(10)))).await.is_err());
 }
 
-#[tokio::test]
-async fn put_with_wrong_digest_stores_nothing() {
-    let (dir, store) = store().await;
+async fn put_with_wrong_digest_stores_nothing(fx: &Fixture) {
+    let store = &fx.store;
     let claimed = Digest::sha256_of(b"what the client said");
     let err = store.put(&claimed, b"what it sent").await.unwrap_err();
     match &err {
@@ -112,12 +374,11 @@ async fn put_with_wrong_digest_stores_nothing() {
         None
     );
     assert!(store.list().await.unwrap().is_empty());
-    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+    assert_eq!(fx.temporaries().await, 0);
 }
 
-#[tokio::test]
-async fn chunked_upload_round_trip() {
-    let (dir, store) = store().await;
+async fn chunked_upload_round_trip(fx: &Fixture) {
+    let store = &fx.store;
     let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 256) as u8).collect();
     let d = Digest::sha256_of(&data);
     let id = store.start_upload().await.unwrap();
@@ -138,16 +399,15 @@ async fn chunked_upload_round_trip() {
         data.len() as u64
     );
     assert_eq!(&store.get(&d, None).await.unwrap().data[..], &data[..]);
-    assert_eq!(files_under(&dir.path().join("uploads")), 0);
+    assert_eq!(fx.uploads().await, 0);
     assert!(matches!(
         store.upload_size(&id).await,
         Err(RegistryError::UploadUnknown { .. })
     ));
 }
 
-#[tokio::test]
-async fn chunks_out_of_order_are_refused_with_the_current_size() {
-    let (_dir, store) = store().await;
+async fn chunks_out_of_order_are_refused_with_the_current_size(fx: &Fixture) {
+    let store = &fx.store;
     let id = store.start_upload().await.unwrap();
     assert_eq!(store.append(&id, 0, b"abc").await.unwrap(), 3);
     for wrong in [0, 2, 4, 100] {
@@ -172,9 +432,8 @@ async fn chunks_out_of_order_are_refused_with_the_current_size() {
     assert_eq!(store.finish(&id, &d, b"").await.unwrap(), 6);
 }
 
-#[tokio::test]
-async fn finish_with_wrong_digest_stores_nothing_and_ends_the_session() {
-    let (dir, store) = store().await;
+async fn finish_with_wrong_digest_stores_nothing_and_ends_the_session(fx: &Fixture) {
+    let store = &fx.store;
     let id = store.start_upload().await.unwrap();
     store.append(&id, 0, b"some bytes").await.unwrap();
     let wrong = Digest::sha256_of(b"other bytes");
@@ -192,16 +451,16 @@ async fn finish_with_wrong_digest_stores_nothing_and_ends_the_session() {
         None
     );
     assert!(store.list().await.unwrap().is_empty());
-    assert_eq!(files_under(&dir.path().join("uploads")), 0);
+    assert_eq!(fx.uploads().await, 0);
+    assert_eq!(fx.temporaries().await, 0);
     assert!(matches!(
         store.append(&id, 11, b"x").await,
         Err(RegistryError::UploadUnknown { .. })
     ));
 }
 
-#[tokio::test]
-async fn unknown_and_cancelled_uploads() {
-    let (_dir, store) = store().await;
+async fn unknown_and_cancelled_uploads(fx: &Fixture) {
+    let store = &fx.store;
     let ghost = UploadId::new_random();
     assert!(matches!(
         store.append(&ghost, 0, b"x").await,
@@ -221,13 +480,12 @@ async fn unknown_and_cancelled_uploads() {
     let err = store.upload_size(&id).await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::BlobUploadUnknown));
     assert_eq!(err.status(), 404);
+    assert_eq!(fx.uploads().await, 0);
     assert!(UploadId::parse("../../blobs").is_err());
 }
 
-#[tokio::test]
-async fn concurrent_uploads_of_the_same_blob() {
-    let (dir, store) = store().await;
-    let store = Arc::new(store);
+async fn concurrent_uploads_of_the_same_blob(fx: &Fixture) {
+    let store = fx.store.clone();
     let data: Arc<Vec<u8>> = Arc::new((0..200_000u32).map(|i| (i % 253) as u8).collect());
     let d = Digest::sha256_of(&data);
     let mut tasks = Vec::new();
@@ -250,14 +508,12 @@ async fn concurrent_uploads_of_the_same_blob() {
     }
     assert_eq!(store.list().await.unwrap(), vec![d.clone()]);
     assert_eq!(&store.get(&d, None).await.unwrap().data[..], &data[..]);
-    assert_eq!(files_under(&dir.path().join("uploads")), 0);
-    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+    assert_eq!(fx.uploads().await, 0);
+    assert_eq!(fx.temporaries().await, 0);
 }
 
-#[tokio::test]
-async fn concurrent_chunks_at_the_same_offset_one_wins() {
-    let (_dir, store) = store().await;
-    let store = Arc::new(store);
+async fn concurrent_chunks_at_the_same_offset_one_wins(fx: &Fixture) {
+    let store = fx.store.clone();
     let id = store.start_upload().await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..10u8 {
@@ -281,43 +537,21 @@ async fn concurrent_chunks_at_the_same_offset_one_wins() {
     assert_eq!(store.upload_size(&id).await.unwrap(), 100);
 }
 
-#[tokio::test]
-async fn a_killed_upload_is_never_visible() {
-    let dir = tempfile::tempdir().unwrap();
+/// The server stops mid-upload (its store is dropped) and starts again: the upload goes on where
+/// it stopped, and nothing of it was ever visible.
+async fn an_upload_survives_a_restart(fx: &Fixture) {
     let data = vec![42u8; 50_000];
     let d = Digest::sha256_of(&data);
-    {
-        let store = FsBlobStore::open(dir.path()).await.unwrap();
-        let id = store.start_upload().await.unwrap();
-        store.append(&id, 0, &data[..20_000]).await.unwrap();
-        // The process dies here: the store is dropped mid-upload. A monolithic put that died
-        // after writing its temporary file looks like this:
-        std::fs::write(dir.path().join("tmp").join(d.hex()), &data[..100]).unwrap();
-        assert_eq!(store.stat(&d).await.unwrap(), None);
-    }
-    let store = FsBlobStore::open(dir.path()).await.unwrap();
+    let id = fx.store.start_upload().await.unwrap();
+    fx.store.append(&id, 0, &data[..20_000]).await.unwrap();
+    assert_eq!(fx.store.stat(&d).await.unwrap(), None);
+    let store = fx.reopen().await;
     assert_eq!(store.stat(&d).await.unwrap(), None);
     assert!(matches!(
         store.get(&d, None).await,
         Err(RegistryError::BlobUnknown { .. })
     ));
     assert!(store.list().await.unwrap().is_empty());
-    assert_eq!(
-        files_under(&dir.path().join("tmp")),
-        0,
-        "leftovers removed on open"
-    );
-    // The interrupted session can be resumed where it stopped.
-    let id = UploadId::parse(
-        &std::fs::read_dir(dir.path().join("uploads"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .file_name()
-            .to_string_lossy(),
-    )
-    .unwrap();
     assert_eq!(store.upload_size(&id).await.unwrap(), 20_000);
     let err = store.append(&id, 0, &data).await.unwrap_err();
     assert!(matches!(
@@ -327,10 +561,37 @@ async fn a_killed_upload_is_never_visible() {
             ..
         }
     ));
-    store.finish(&id, &d, &data[20_000..]).await.unwrap();
+    store
+        .append(&id, 20_000, &data[20_000..30_000])
+        .await
+        .unwrap();
+    store.finish(&id, &d, &data[30_000..]).await.unwrap();
     assert_eq!(store.stat(&d).await.unwrap(), Some(50_000));
+    assert_eq!(fx.store.stat(&d).await.unwrap(), Some(50_000));
+    assert_eq!(fx.uploads().await, 0);
 }
 
+/// The filesystem backend only: a monolithic put that died after writing its temporary file
+/// leaves a file under `tmp/`, which opening the store removes.
+#[tokio::test]
+async fn fs_leftovers_of_a_killed_put_are_removed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = vec![42u8; 50_000];
+    let d = Digest::sha256_of(&data);
+    {
+        let store = FsBlobStore::open(dir.path()).await.unwrap();
+        std::fs::write(dir.path().join("tmp").join(d.hex()), &data[..100]).unwrap();
+        assert_eq!(store.stat(&d).await.unwrap(), None);
+    }
+    let store = FsBlobStore::open(dir.path()).await.unwrap();
+    assert_eq!(store.stat(&d).await.unwrap(), None);
+    assert!(store.list().await.unwrap().is_empty());
+    assert_eq!(
+        files_under(&dir.path().join("tmp")),
+        0,
+        "leftovers removed on open"
+    );
+}
 // ---------------------------------------------------------------- streaming
 
 /// Deterministic pseudo-random content generated as it is read, never held: byte `i` of stream
@@ -442,9 +703,8 @@ async fn read_all(reader: &mut (dyn AsyncRead + Send + Unpin)) -> Vec<u8> {
 
 const BIG: u64 = 64 << 20;
 
-#[tokio::test]
-async fn a_64_mib_blob_streams_in_and_out_without_being_held() {
-    let (dir, store) = store().await;
+async fn a_64_mib_blob_streams_in_and_out_without_being_held(fx: &Fixture) {
+    let store = &fx.store;
     let (d, len) = hash_reader(&mut PseudoRandom::new(7, BIG)).await;
     assert_eq!(len, BIG);
 
@@ -492,13 +752,12 @@ async fn a_64_mib_blob_streams_in_and_out_without_being_held() {
     let (mut reader, ..) = store.open_read(&d, None).await.unwrap();
     assert_eq!(hash_reader(&mut reader).await, (d.clone(), BIG));
     assert_eq!(store.list().await.unwrap(), vec![d]);
-    assert_eq!(files_under(&dir.path().join("uploads")), 0);
-    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+    assert_eq!(fx.uploads().await, 0);
+    assert_eq!(fx.temporaries().await, 0);
 }
 
-#[tokio::test]
-async fn ranged_streaming_reads() {
-    let (_dir, store) = store().await;
+async fn ranged_streaming_reads(fx: &Fixture) {
+    let store = &fx.store;
     let data: Vec<u8> = (0..=255u8).collect();
     let d = Digest::sha256_of(&data);
     store.put(&d, &data).await.unwrap();
@@ -544,9 +803,8 @@ async fn ranged_streaming_reads() {
 }
 
 #[cfg(unix)]
-#[tokio::test]
-async fn an_open_reader_outlives_a_delete() {
-    let (_dir, store) = store().await;
+async fn an_open_reader_outlives_a_delete(fx: &Fixture) {
+    let store = &fx.store;
     let d = Digest::sha256_of(b"still readable");
     store.put(&d, b"still readable").await.unwrap();
     let (mut reader, ..) = store.open_read(&d, Some((6, None))).await.unwrap();
@@ -554,9 +812,8 @@ async fn an_open_reader_outlives_a_delete() {
     assert_eq!(read_all(&mut reader).await, b"readable");
 }
 
-#[tokio::test]
-async fn put_stream_verifies_before_anything_is_stored() {
-    let (dir, store) = store().await;
+async fn put_stream_verifies_before_anything_is_stored(fx: &Fixture) {
+    let store = &fx.store;
     let len = 3 * STREAM_CHUNK as u64 + 17;
     let (real, _) = hash_reader(&mut PseudoRandom::new(1, len)).await;
     let (claimed, _) = hash_reader(&mut PseudoRandom::new(2, len)).await;
@@ -574,7 +831,7 @@ async fn put_stream_verifies_before_anything_is_stored() {
     assert_eq!(store.stat(&claimed).await.unwrap(), None);
     assert_eq!(store.stat(&real).await.unwrap(), None);
     assert!(store.list().await.unwrap().is_empty());
-    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+    assert_eq!(fx.temporaries().await, 0);
 
     // Content that breaks off part-way: nothing stored either, and the client is told.
     let mut broken = Broken {
@@ -592,7 +849,7 @@ async fn put_stream_verifies_before_anything_is_stored() {
         (Some(ErrorCode::BlobUploadInvalid), 400)
     );
     assert_eq!(store.stat(&real).await.unwrap(), None);
-    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+    assert_eq!(fx.temporaries().await, 0);
 
     // Once stored, the same content is only verified, and other content is still refused.
     let mut good = PseudoRandom::new(1, len);
@@ -608,12 +865,11 @@ async fn put_stream_verifies_before_anything_is_stored() {
     let (mut reader, ..) = store.open_read(&real, None).await.unwrap();
     assert_eq!(hash_reader(&mut reader).await, (real.clone(), len));
     assert_eq!(store.list().await.unwrap(), vec![real]);
-    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+    assert_eq!(fx.temporaries().await, 0);
 }
 
-#[tokio::test]
-async fn finish_stream_with_wrong_digest_stores_nothing_and_ends_the_session() {
-    let (dir, store) = store().await;
+async fn finish_stream_with_wrong_digest_stores_nothing_and_ends_the_session(fx: &Fixture) {
+    let store = &fx.store;
     let len = 1 << 20;
     let (real, _) = hash_reader(&mut PseudoRandom::new(3, len)).await;
     let wrong = Digest::sha256_of(b"something else");
@@ -636,7 +892,7 @@ async fn finish_stream_with_wrong_digest_stores_nothing_and_ends_the_session() {
     assert_eq!(store.stat(&wrong).await.unwrap(), None);
     assert_eq!(store.stat(&real).await.unwrap(), None);
     assert!(store.list().await.unwrap().is_empty());
-    assert_eq!(files_under(&dir.path().join("uploads")), 0);
+    assert_eq!(fx.uploads().await, 0);
     assert!(matches!(
         store.upload_size(&id).await,
         Err(RegistryError::UploadUnknown { .. })
@@ -649,9 +905,8 @@ async fn finish_stream_with_wrong_digest_stores_nothing_and_ends_the_session() {
     ));
 }
 
-#[tokio::test]
-async fn append_stream_takes_whole_chunks_at_the_current_end_only() {
-    let (dir, store) = store().await;
+async fn append_stream_takes_whole_chunks_at_the_current_end_only(fx: &Fixture) {
+    let store = &fx.store;
     let len = 5 * STREAM_CHUNK as u64;
     let (d, _) = hash_reader(&mut PseudoRandom::new(4, len)).await;
     let id = store.start_upload().await.unwrap();
@@ -736,12 +991,11 @@ async fn append_stream_takes_whole_chunks_at_the_current_end_only() {
     assert_eq!(store.finish_stream(&id, &d, &mut rest).await.unwrap(), len);
     let (mut reader, ..) = store.open_read(&d, None).await.unwrap();
     assert_eq!(hash_reader(&mut reader).await, (d, len));
-    assert_eq!(files_under(&dir.path().join("uploads")), 0);
+    assert_eq!(fx.uploads().await, 0);
 }
 
-#[tokio::test]
-async fn cancelled_streams_leave_nothing_behind() {
-    let (dir, store) = store().await;
+async fn cancelled_streams_leave_nothing_behind(fx: &Fixture) {
+    let store = &fx.store;
     let len = 4 * STREAM_CHUNK as u64;
     let (d, _) = hash_reader(&mut PseudoRandom::new(5, len)).await;
     let silent_after = |start: u64, good: u64| Broken {
@@ -755,7 +1009,7 @@ async fn cancelled_streams_leave_nothing_behind() {
     let mut silent = silent_after(0, 2 * STREAM_CHUNK as u64 + 3);
     let put = store.put_stream(&d, &mut silent);
     assert!(tokio::time::timeout(give_up, put).await.is_err());
-    assert_eq!(files_under(&dir.path().join("tmp")), 0);
+    assert_eq!(fx.temporaries().await, 0);
     assert_eq!(store.stat(&d).await.unwrap(), None);
 
     // A chunk dropped the same way: the upload is as it was before the chunk.
@@ -779,6 +1033,319 @@ async fn cancelled_streams_leave_nothing_behind() {
     assert_eq!(store.finish_stream(&id, &d, &mut rest).await.unwrap(), len);
     let (mut reader, ..) = store.open_read(&d, None).await.unwrap();
     assert_eq!(hash_reader(&mut reader).await, (d, len));
+}
+
+/// Content that breaks off after several parts' worth of bytes (so the S3 backend has a
+/// multipart upload under way): nothing is stored, no temporary object or unfinished multipart
+/// upload is left, and an upload keeps its previous size.
+async fn interrupted_multi_part_writes_leave_nothing(fx: &Fixture) {
+    let store = &fx.store;
+    let len = 3 * PART_SIZE as u64 + 1234;
+    let (d, _) = hash_reader(&mut PseudoRandom::new(9, len)).await;
+    let good = 2 * PART_SIZE as u64 + 77;
+    let broken = |start: u64| Broken {
+        inner: PseudoRandom::range(9, start, len - start),
+        good: start + good,
+        stall: false,
+    };
+
+    // A monolithic put.
+    let err = store.put_stream(&d, &mut broken(0)).await.unwrap_err();
+    assert!(
+        matches!(err, RegistryError::UploadInterrupted { received, .. } if received == good),
+        "{err:?}"
+    );
+    assert_eq!(store.stat(&d).await.unwrap(), None);
+    assert!(store.list().await.unwrap().is_empty());
+    assert_eq!(fx.temporaries().await, 0);
+
+    // A chunk of an upload.
+    let id = store.start_upload().await.unwrap();
+    let mut first = PseudoRandom::new(9, 1000);
+    assert_eq!(store.append_stream(&id, 0, &mut first).await.unwrap(), 1000);
+    let err = store
+        .append_stream(&id, 1000, &mut broken(1000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RegistryError::UploadInterrupted { .. }),
+        "{err:?}"
+    );
+    assert_eq!(store.upload_size(&id).await.unwrap(), 1000);
+    assert_eq!(fx.temporaries().await, 0);
+
+    // The last chunk of a finish: the session stays open at its size.
+    let err = store
+        .finish_stream(&id, &d, &mut broken(1000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RegistryError::UploadInterrupted { .. }),
+        "{err:?}"
+    );
+    assert_eq!(store.upload_size(&id).await.unwrap(), 1000);
+    assert_eq!(store.stat(&d).await.unwrap(), None);
+    assert_eq!(fx.temporaries().await, 0);
+
+    // And it completes with the right bytes.
+    let mut rest = PseudoRandom::range(9, 1000, len - 1000);
+    assert_eq!(store.finish_stream(&id, &d, &mut rest).await.unwrap(), len);
+    let (mut reader, ..) = store.open_read(&d, None).await.unwrap();
+    assert_eq!(hash_reader(&mut reader).await, (d, len));
+    assert_eq!(fx.uploads().await, 0);
+    assert_eq!(fx.temporaries().await, 0);
+}
+
+/// The S3 backend only: a put whose process dies mid-write (its future is forgotten, so nothing
+/// runs after it, not even an abort) never makes any object visible, to this store or to one
+/// opened after the "restart"; only an unfinished multipart upload remains, which no read or
+/// listing sees (a bucket lifecycle rule reclaims it).
+#[tokio::test]
+async fn s3_a_crashed_put_is_never_visible() {
+    let fx = Fixture::s3().await;
+    let Backend::S3 {
+        endpoint,
+        bucket,
+        raw,
+    } = &fx.backend
+    else {
+        unreachable!()
+    };
+    let len = 3 * PART_SIZE as u64;
+    let (d, _) = hash_reader(&mut PseudoRandom::new(10, len)).await;
+    let mut silent = Broken {
+        inner: PseudoRandom::new(10, len),
+        good: 2 * PART_SIZE as u64 + 5,
+        stall: true,
+    };
+    let mut put = fx.store.put_stream(&d, &mut silent);
+    // Let it run until it waits for content that never comes, with parts sent meanwhile.
+    assert!(tokio::time::timeout(Duration::from_secs(3), &mut put)
+        .await
+        .is_err());
+    std::mem::forget(put);
+    assert_eq!(
+        Fixture::s3_pending_multipart_uploads(endpoint, bucket).await,
+        1
+    );
+    for store in [fx.store.clone(), fx.reopen().await] {
+        assert_eq!(store.stat(&d).await.unwrap(), None);
+        assert!(store.list().await.unwrap().is_empty());
+        assert!(matches!(
+            store.open_read(&d, None).await,
+            Err(RegistryError::BlobUnknown { .. })
+        ));
+    }
+    assert_eq!(Fixture::s3_keys(raw).await, Vec::<String>::new());
+    fx.cleanup().await;
+}
+
+/// The S3 backend only: an upload session is objects in the bucket, a chunk each, and stale
+/// sessions are purged.
+#[tokio::test]
+async fn s3_upload_sessions_are_chunk_objects_and_stale_ones_are_purged() {
+    let fx = Fixture::s3().await;
+    let Backend::S3 { raw, .. } = &fx.backend else {
+        unreachable!()
+    };
+    let store = ObjectBlobStore::new(raw.clone(), S3_PREFIX).unwrap();
+    let id = store.start_upload().await.unwrap();
+    store.append(&id, 0, b"abc").await.unwrap();
+    store.append(&id, 3, b"").await.unwrap();
+    store.append(&id, 3, b"defg").await.unwrap();
+    let dir = format!("{S3_PREFIX}/uploads/{id}");
+    assert_eq!(
+        Fixture::s3_keys(raw).await,
+        vec![
+            format!("{dir}/00000000000000000000"),
+            format!("{dir}/00000000000000000003"),
+            format!("{dir}/session"),
+        ]
+    );
+    assert_eq!(
+        store
+            .purge_stale_uploads(Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.purge_stale_uploads(Duration::ZERO).await.unwrap(), 1);
+    assert!(matches!(
+        store.upload_size(&id).await,
+        Err(RegistryError::UploadUnknown { .. })
+    ));
+    assert_eq!(Fixture::s3_keys(raw).await, Vec::<String>::new());
+    fx.cleanup().await;
+}
+
+/// The factory: an `s3://bucket/prefix` URL gives a store keeping its blobs under that prefix,
+/// configured from the `AWS_*` variables given; a bucket that does not exist fails at once.
+#[tokio::test]
+async fn s3_stores_are_opened_from_urls() {
+    let fx = Fixture::s3().await;
+    let Backend::S3 {
+        endpoint,
+        bucket,
+        raw,
+    } = &fx.backend
+    else {
+        unreachable!()
+    };
+    let unused = tempfile::tempdir().unwrap();
+    let store = open_blob_store_with_env(
+        &format!("s3://{bucket}/from/the/url/"),
+        unused.path(),
+        s3_env(endpoint),
+    )
+    .await
+    .unwrap();
+    let d = Digest::sha256_of(b"through the factory");
+    store.put(&d, b"through the factory").await.unwrap();
+    let key = format!("from/the/url/blobs/sha256/{}", d.hex());
+    let stored = raw.get(&ObjectPath::from(key.as_str())).await.unwrap();
+    assert_eq!(&stored.bytes().await.unwrap()[..], b"through the factory");
+    assert_eq!(files_under(unused.path()), 0);
+
+    let missing = format!(
+        "s3://plaza-no-such-bucket-{}",
+        uuid::Uuid::new_v4().simple()
+    );
+    let err = match open_blob_store_with_env(&missing, unused.path(), s3_env(endpoint)).await {
+        Err(e) => e,
+        Ok(_) => panic!("{missing} was opened"),
+    };
+    assert!(
+        matches!(&err, RegistryError::ObjectStore { context, .. } if context.contains("checking access")),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), 500);
+    fx.cleanup().await;
+}
+
+#[tokio::test]
+async fn fs_stores_are_opened_from_paths_and_file_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Digest::sha256_of(b"on disk");
+    let default_root = dir.path().join("default");
+    let store = open_blob_store_with_env("", &default_root, s3_env("http://unused"))
+        .await
+        .unwrap();
+    store.put(&d, b"on disk").await.unwrap();
+    assert!(default_root.join("blobs/sha256").is_dir());
+    let url = format!("file://{}", dir.path().join("by-url").display());
+    let store = open_blob_store_with_env(&url, &default_root, s3_env("http://unused"))
+        .await
+        .unwrap();
+    assert_eq!(store.stat(&d).await.unwrap(), None);
+    store.put(&d, b"on disk").await.unwrap();
+    assert!(dir.path().join("by-url/blobs/sha256").is_dir());
+    let err = match open_blob_store_with_env("gs://bucket", &default_root, s3_env("x")).await {
+        Err(e) => e,
+        Ok(_) => panic!("gs:// was opened"),
+    };
+    assert!(err.to_string().contains("s3://bucket"), "{err}");
+}
+
+// ---------------------------------------------------------------- garbage collection
+
+mod gc_support {
+    use plaza_registry::Digest;
+    use std::collections::HashSet;
+
+    pub async fn put_all(store: &dyn plaza_registry::BlobStore, blobs: &[&[u8]]) -> Vec<Digest> {
+        let mut digests = Vec::new();
+        for b in blobs {
+            let d = Digest::sha256_of(b);
+            store.put(&d, b).await.unwrap();
+            digests.push(d);
+        }
+        digests
+    }
+
+    pub fn set(ds: &[&Digest]) -> HashSet<String> {
+        ds.iter().map(|d| d.to_string()).collect()
+    }
+}
+
+async fn gc_unreferenced_blobs_go_referenced_ones_stay_and_a_dry_run_only_reports(fx: &Fixture) {
+    use plaza_registry::gc::collect;
+    let store = fx.store.as_ref();
+    let d = gc_support::put_all(store, &[b"kept", b"orphan"]).await;
+    let refs = gc_support::set(&[&d[0]]);
+    let dry = collect(
+        store,
+        || async { Ok::<_, String>(refs.clone()) },
+        Duration::ZERO,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (dry.stored, dry.referenced, dry.removed.clone()),
+        (2, 1, vec![d[1].clone()])
+    );
+    assert!(
+        store.stat(&d[1]).await.unwrap().is_some(),
+        "a dry run deletes nothing"
+    );
+    let real = collect(
+        store,
+        || async { Ok::<_, String>(refs.clone()) },
+        Duration::ZERO,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(real.removed, vec![d[1].clone()]);
+    assert_eq!(real.removed_bytes, 6);
+    assert!(store.stat(&d[1]).await.unwrap().is_none());
+    assert!(store.stat(&d[0]).await.unwrap().is_some());
+}
+
+async fn gc_a_blob_referenced_by_a_push_during_the_sweep_is_never_deleted(fx: &Fixture) {
+    use plaza_registry::gc::collect;
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let store = fx.store.as_ref();
+    let d = gc_support::put_all(store, &[b"base layer"]).await;
+    // The mark sees nothing; by the re-check a manifest pushed meanwhile references the blob.
+    let calls = AtomicUsize::new(0);
+    let pushed = gc_support::set(&[&d[0]]);
+    let report = collect(
+        store,
+        || {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            let refs = if n == 0 {
+                HashSet::new()
+            } else {
+                pushed.clone()
+            };
+            async move { Ok::<_, String>(refs) }
+        },
+        Duration::ZERO,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.removed.len(), report.spared), (0, 1));
+    assert!(store.stat(&d[0]).await.unwrap().is_some());
+}
+
+async fn gc_blobs_younger_than_the_grace_period_are_spared(fx: &Fixture) {
+    use plaza_registry::gc::collect;
+    use std::collections::HashSet;
+    let store = fx.store.as_ref();
+    let d = gc_support::put_all(store, &[b"just uploaded"]).await;
+    let report = collect(
+        store,
+        || async { Ok::<_, String>(HashSet::new()) },
+        Duration::from_secs(3600),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.removed.len(), report.spared), (0, 1));
+    assert!(store.stat(&d[0]).await.unwrap().is_some());
 }
 
 // ---------------------------------------------------------------- manifests
@@ -1059,103 +1626,4 @@ fn names_and_tag_pages_together() {
     assert!(!page.has_next);
     let err = RegistryError::from(TagQuery::parse(Some("x"), None).unwrap_err());
     assert_eq!(err.status(), 400);
-}
-
-mod gc {
-    use plaza_registry::gc::collect;
-    use plaza_registry::{BlobStore, Digest, FsBlobStore};
-    use std::collections::HashSet;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
-
-    async fn store_with(blobs: &[&[u8]]) -> (tempfile::TempDir, FsBlobStore, Vec<Digest>) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = FsBlobStore::open(dir.path()).await.unwrap();
-        let mut digests = Vec::new();
-        for b in blobs {
-            let d = Digest::sha256_of(b);
-            store.put(&d, b).await.unwrap();
-            digests.push(d);
-        }
-        (dir, store, digests)
-    }
-
-    fn set(ds: &[&Digest]) -> HashSet<String> {
-        ds.iter().map(|d| d.to_string()).collect()
-    }
-
-    #[tokio::test]
-    async fn unreferenced_blobs_go_referenced_ones_stay_and_a_dry_run_only_reports() {
-        let (_dir, store, d) = store_with(&[b"kept", b"orphan"]).await;
-        let refs = set(&[&d[0]]);
-        let dry = collect(
-            &store,
-            || async { Ok::<_, String>(refs.clone()) },
-            Duration::ZERO,
-            true,
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            (dry.stored, dry.referenced, dry.removed.clone()),
-            (2, 1, vec![d[1].clone()])
-        );
-        assert!(
-            store.stat(&d[1]).await.unwrap().is_some(),
-            "a dry run deletes nothing"
-        );
-        let real = collect(
-            &store,
-            || async { Ok::<_, String>(refs.clone()) },
-            Duration::ZERO,
-            false,
-        )
-        .await
-        .unwrap();
-        assert_eq!(real.removed, vec![d[1].clone()]);
-        assert_eq!(real.removed_bytes, 6);
-        assert!(store.stat(&d[1]).await.unwrap().is_none());
-        assert!(store.stat(&d[0]).await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn a_blob_referenced_by_a_push_during_the_sweep_is_never_deleted() {
-        let (_dir, store, d) = store_with(&[b"base layer"]).await;
-        // The mark sees nothing; by the re-check a manifest pushed meanwhile references the blob.
-        let calls = AtomicUsize::new(0);
-        let pushed = set(&[&d[0]]);
-        let report = collect(
-            &store,
-            || {
-                let n = calls.fetch_add(1, Ordering::SeqCst);
-                let refs = if n == 0 {
-                    HashSet::new()
-                } else {
-                    pushed.clone()
-                };
-                async move { Ok::<_, String>(refs) }
-            },
-            Duration::ZERO,
-            false,
-        )
-        .await
-        .unwrap();
-        assert_eq!((report.removed.len(), report.spared), (0, 1));
-        assert!(store.stat(&d[0]).await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn blobs_younger_than_the_grace_period_are_spared() {
-        let (_dir, store, d) = store_with(&[b"just uploaded"]).await;
-        let report = collect(
-            &store,
-            || async { Ok::<_, String>(HashSet::new()) },
-            Duration::from_secs(3600),
-            false,
-        )
-        .await
-        .unwrap();
-        assert_eq!((report.removed.len(), report.spared), (0, 1));
-        assert!(store.stat(&d[0]).await.unwrap().is_some());
-    }
 }

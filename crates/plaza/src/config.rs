@@ -15,6 +15,10 @@ pub struct PlazaConfig {
     pub data_dir: PathBuf,
     /// Store URL: `sqlite://…` or `postgres://…` (default: `plaza.db` in the data directory).
     pub database_url: Option<String>,
+    /// Where registry blobs live: a directory, or `s3://bucket[/prefix]` for an S3-compatible
+    /// object store configured by the usual `AWS_*` variables (default: `registry` in the data
+    /// directory).
+    pub blob_storage: Option<String>,
     /// HTTP server settings.
     pub server: ServerConfig,
 }
@@ -24,6 +28,7 @@ impl Default for PlazaConfig {
         Self {
             data_dir: PathBuf::from("plaza-data"),
             database_url: None,
+            blob_storage: None,
             server: ServerConfig::default(),
         }
     }
@@ -79,6 +84,9 @@ impl PlazaConfig {
         if let Some(v) = env("PLAZA_DATABASE_URL") {
             config.database_url = Some(v);
         }
+        if let Some(v) = env("PLAZA_BLOB_STORAGE") {
+            config.blob_storage = Some(v);
+        }
         if let Some(v) = env("PLAZA_LISTEN") {
             config.server.listen = v.parse().with_context(|| {
                 format!("PLAZA_LISTEN=`{v}` is not an address like 127.0.0.1:8080")
@@ -99,6 +107,19 @@ impl PlazaConfig {
         self.database_url
             .clone()
             .unwrap_or_else(|| plaza_store::sqlite_url_for_data_dir(&self.data_dir))
+    }
+}
+
+impl PlazaConfig {
+    /// Opens the registry's blob store where `blob_storage` says (an S3 bucket is checked to
+    /// answer first).
+    pub async fn open_blobs(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<dyn plaza_registry::BlobStore>> {
+        let location = self.blob_storage.clone().unwrap_or_default();
+        plaza_registry::open_blob_store(&location, &self.data_dir.join("registry"))
+            .await
+            .with_context(|| format!("cannot open the blob storage `{location}`"))
     }
 }
 

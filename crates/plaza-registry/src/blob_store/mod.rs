@@ -1,6 +1,7 @@
 //! The [`BlobStore`] port: content-addressed blobs and resumable upload sessions, behind one
-//! async trait so the filesystem backend ([`FsBlobStore`]) and later an object-store backend pass
-//! the same tests.
+//! async trait so the filesystem backend ([`FsBlobStore`]) and the object-store backend
+//! ([`ObjectBlobStore`], any S3-compatible store) pass the same tests. [`open_blob_store`] picks
+//! the backend from a location: a path, a `file://` URL or an `s3://bucket/prefix` URL.
 //!
 //! Rules every backend keeps: a blob becomes visible (to `stat`, `get`, `list`) only once its
 //! bytes are complete, durable and verified against the digest; a digest mismatch stores
@@ -16,13 +17,18 @@
 //! for bytes already in memory (manifests, small configs).
 
 mod fs;
+mod object;
 mod upload_id;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub use fs::FsBlobStore;
+pub use object::{amazon_s3, ObjectBlobStore, DEFAULT_S3_TIMEOUT, PARTS_IN_FLIGHT, PART_SIZE};
 pub use upload_id::UploadId;
 
 use crate::digest::Digest;
@@ -178,6 +184,119 @@ pub trait BlobStore: Send + Sync {
     async fn cancel(&self, id: &UploadId) -> Result<(), RegistryError>;
 }
 
+/// Where a blob store keeps its blobs, as [`BlobLocation::parse`] reads a configured location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobLocation {
+    /// A directory on the local filesystem ([`FsBlobStore`]).
+    Fs(PathBuf),
+    /// A bucket of an S3-compatible object store and a key prefix in it, `""` for the bucket's
+    /// root ([`ObjectBlobStore`]).
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key prefix, without leading or trailing `/`.
+        prefix: String,
+    },
+}
+
+/// What [`BlobLocation::parse`] accepts, for error messages.
+const SUPPORTED_LOCATIONS: &str = "supported are a directory (a path, or a file:///absolute/path \
+     URL) and an S3-compatible bucket (s3://bucket or s3://bucket/key/prefix)";
+
+impl BlobLocation {
+    /// Reads a location: empty means `default_fs_root`; `s3://bucket[/key/prefix]` an
+    /// S3-compatible bucket; `file:///absolute/path` (or `file://localhost/…`) and anything
+    /// without a `scheme://` a directory (a relative path is relative to the working directory).
+    /// Other schemes, a `file://` URL naming a host or a relative path, and an `s3://` URL
+    /// without a bucket or with a query are refused with [`RegistryError::InvalidLocation`].
+    pub fn parse(location: &str, default_fs_root: &Path) -> Result<BlobLocation, RegistryError> {
+        let invalid = |reason: String| RegistryError::InvalidLocation {
+            location: location.to_owned(),
+            reason,
+        };
+        let trimmed = location.trim();
+        if trimmed.is_empty() {
+            return Ok(BlobLocation::Fs(default_fs_root.to_path_buf()));
+        }
+        let Some((scheme, rest)) = trimmed.split_once("://").filter(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        }) else {
+            return Ok(BlobLocation::Fs(PathBuf::from(trimmed)));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "s3" => {
+                if rest.contains(['?', '#']) {
+                    return Err(invalid(format!(
+                        "an s3:// URL takes no query or fragment; configure the client with \
+                         AWS_* variables ({SUPPORTED_LOCATIONS})"
+                    )));
+                }
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() || bucket.contains(char::is_whitespace) {
+                    return Err(invalid(format!(
+                        "an s3:// URL names its bucket: s3://bucket[/key/prefix] \
+                         ({SUPPORTED_LOCATIONS})"
+                    )));
+                }
+                Ok(BlobLocation::S3 {
+                    bucket: bucket.to_owned(),
+                    prefix: prefix.trim_matches('/').to_owned(),
+                })
+            }
+            "file" => {
+                let path = rest.strip_prefix("localhost").unwrap_or(rest);
+                if !path.starts_with('/') {
+                    return Err(invalid(format!(
+                        "a file:// URL names an absolute path on this machine, as in \
+                         file:///var/lib/plaza/registry ({SUPPORTED_LOCATIONS})"
+                    )));
+                }
+                Ok(BlobLocation::Fs(PathBuf::from(path)))
+            }
+            other => Err(invalid(format!(
+                "the scheme `{other}` is not supported; {SUPPORTED_LOCATIONS}"
+            ))),
+        }
+    }
+}
+
+/// Opens the blob store at `location` (see [`BlobLocation::parse`]; empty means a directory at
+/// `default_fs_root`), configuring an S3 client from the process's `AWS_*` environment
+/// variables (see [`amazon_s3`]). An S3 store is checked to be reachable before it is returned.
+pub async fn open_blob_store(
+    location: &str,
+    default_fs_root: &Path,
+) -> Result<Arc<dyn BlobStore>, RegistryError> {
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    open_blob_store_with_env(location, default_fs_root, env).await
+}
+
+/// [`open_blob_store`] with the `AWS_*` variables given rather than read from the process's
+/// environment.
+pub async fn open_blob_store_with_env<I, K, V>(
+    location: &str,
+    default_fs_root: &Path,
+    env: I,
+) -> Result<Arc<dyn BlobStore>, RegistryError>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: Into<String>,
+{
+    match BlobLocation::parse(location, default_fs_root)? {
+        BlobLocation::Fs(root) => Ok(Arc::new(FsBlobStore::open(root).await?)),
+        BlobLocation::S3 { bucket, prefix } => {
+            let store = ObjectBlobStore::new(amazon_s3(&bucket, env)?, &prefix)?;
+            store.check_access().await?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
 /// Resolves `range` against a blob of `size` bytes into (first byte, length), as RFC 9110 does:
 /// the first byte must lie inside the blob and not after the last; a last byte past the end is
 /// clamped to the end.
@@ -203,5 +322,55 @@ mod tests {
         assert!(resolve_range((10, None), 10).is_err());
         assert!(resolve_range((5, Some(4)), 10).is_err());
         assert!(resolve_range((0, None), 0).is_err());
+    }
+
+    #[test]
+    fn locations() {
+        let root = Path::new("/data/registry");
+        let parse = |s: &str| BlobLocation::parse(s, root);
+        assert_eq!(parse("").unwrap(), BlobLocation::Fs(root.to_path_buf()));
+        assert_eq!(
+            parse("/srv/blobs").unwrap(),
+            BlobLocation::Fs("/srv/blobs".into())
+        );
+        assert_eq!(parse("blobs").unwrap(), BlobLocation::Fs("blobs".into()));
+        assert_eq!(
+            parse("file:///srv/blobs").unwrap(),
+            BlobLocation::Fs("/srv/blobs".into())
+        );
+        assert_eq!(
+            parse("file://localhost/srv/blobs").unwrap(),
+            BlobLocation::Fs("/srv/blobs".into())
+        );
+        assert_eq!(
+            parse("s3://plaza").unwrap(),
+            BlobLocation::S3 {
+                bucket: "plaza".into(),
+                prefix: String::new()
+            }
+        );
+        assert_eq!(
+            parse("S3://plaza/prod/registry/").unwrap(),
+            BlobLocation::S3 {
+                bucket: "plaza".into(),
+                prefix: "prod/registry".into()
+            }
+        );
+        for bad in [
+            "s3://",
+            "s3:///prefix",
+            "s3://b?region=x",
+            "file://host/x",
+            "file://relative",
+            "gs://bucket",
+            "https://example.com/x",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(
+                matches!(err, RegistryError::InvalidLocation { .. }),
+                "{bad}: {err:?}"
+            );
+            assert!(err.to_string().contains("supported"), "{err}");
+        }
     }
 }

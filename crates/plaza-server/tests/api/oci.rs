@@ -647,11 +647,12 @@ async fn an_upload_session_is_usable_only_in_the_repository_that_opened_it() {
     let id = location.rsplit('/').next().unwrap().to_owned();
     let chunk = b"secret bytes".to_vec();
     // Another org's author, in their own namespace, names the same session id: unknown there.
-    for repo in [
-        "/v2/globex/com.example.x",
-        "/v2/acme/com.example.elsewhere",
-    ] {
-        let token = if repo.contains("globex") { &other } else { &author };
+    for repo in ["/v2/globex/com.example.x", "/v2/acme/com.example.elsewhere"] {
+        let token = if repo.contains("globex") {
+            &other
+        } else {
+            &author
+        };
         let path = format!("{repo}/blobs/uploads/{id}");
         for (method, body) in [
             (Method::PATCH, chunk.clone()),

@@ -94,7 +94,7 @@ async fn bootstrap(a: BootstrapArgs) -> anyhow::Result<ExitCode> {
 async fn gc(a: GcArgs) -> anyhow::Result<ExitCode> {
     let config = a.store.config()?;
     let services = StoreArgs::open_existing(&config).await?;
-    let blobs = plaza_registry::FsBlobStore::open(config.data_dir.join("registry")).await?;
+    let blobs = config.open_blobs().await?;
     let store = services.store().clone();
     let referenced = || {
         let store = store.clone();
@@ -106,7 +106,7 @@ async fn gc(a: GcArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let grace = std::time::Duration::from_secs(a.grace_secs);
-    let report = plaza_registry::gc::collect(&blobs, referenced, grace, a.dry_run).await?;
+    let report = plaza_registry::gc::collect(blobs.as_ref(), referenced, grace, a.dry_run).await?;
     let verb = if a.dry_run { "would remove" } else { "removed" };
     for d in &report.removed {
         println!("{verb} {d}");

@@ -41,9 +41,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     println!("Plaza listening on http://{addr}");
     spawn_exception_sweeper(services.clone());
-    let blobs = plaza_registry::FsBlobStore::open(config.data_dir.join("registry")).await?;
-    let state =
-        plaza_server::AppState::new(services, config.server.clone(), std::sync::Arc::new(blobs))?;
+    let blobs = config.open_blobs().await?;
+    let state = plaza_server::AppState::new(services, config.server.clone(), blobs)?;
     plaza_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

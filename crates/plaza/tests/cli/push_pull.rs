@@ -3,7 +3,7 @@
 //! published tags kept immutable, digests verified, and a container image pushed with skopeo
 //! turned into an app version.
 
-use crate::serve::{start_demo, stop, DEMO_TOKEN};
+use crate::serve::{start_demo, start_demo_with, stop, DEMO_TOKEN};
 use crate::support::{plaza, text};
 use std::path::Path;
 use std::process::Output;
@@ -149,7 +149,11 @@ fn an_app_folder_is_pushed_with_referrers_registered_and_pulled_back() {
 
     // The version is published: another component under the same tag is refused.
     // The same empty component with a custom section `note`: other bytes, still valid.
-    std::fs::write(app.join("app.wasm"), b"\0asm\x0d\x00\x01\x00\x00\x05\x04note").unwrap();
+    std::fs::write(
+        app.join("app.wasm"),
+        b"\0asm\x0d\x00\x01\x00\x00\x05\x04note",
+    )
+    .unwrap();
     let out = cli(&["push", "app"], dir.path(), &base);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
     assert!(
@@ -213,4 +217,62 @@ fn a_container_image_pushed_with_skopeo_becomes_an_app_version() {
         text(&out.stderr)
     );
     stop(&mut child);
+}
+
+/// With `blob_storage = "s3://…"` the registry keeps its blobs in an S3-compatible bucket (moto, a
+/// fake of S3 for tests, started by scripts/ensure-s3): a push and a pull go through it.
+#[test]
+fn the_registry_keeps_blobs_in_an_s3_bucket_when_configured() {
+    let endpoint = std::env::var("PLAZA_TEST_S3_ENDPOINT")
+        .unwrap_or_else(|_| "http://127.0.0.1:9300".to_owned());
+    let bucket = format!("plaza-cli-{}", std::process::id());
+    let created = std::process::Command::new("curl")
+        .args(["-fsS", "-X", "PUT", &format!("{endpoint}/{bucket}")])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "the S3 test server is not reachable at {endpoint}; start it with scripts/ensure-s3"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let location = format!("s3://{bucket}/registry");
+    let (mut child, base, _) = start_demo_with(
+        dir.path(),
+        &[
+            ("PLAZA_BLOB_STORAGE", &location),
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    write_app(&dir.path().join("app"), "com.example.s3");
+    let out = cli(&["push", "app"], dir.path(), &base);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = cli(
+        &["pull", "com.example.s3:1.2.0", "-o", "pulled"],
+        dir.path(),
+        &base,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let layer = plaza_registry::Digest::sha256_of(COMPONENT);
+    assert_eq!(
+        std::fs::read(dir.path().join("pulled/blobs/sha256").join(layer.hex())).unwrap(),
+        COMPONENT
+    );
+    stop(&mut child);
+    // The blobs are in the bucket, not on disk.
+    assert!(!dir.path().join("data/registry/blobs").exists());
+    let listing = std::process::Command::new("curl")
+        .args([
+            "-fsS",
+            &format!("{endpoint}/{bucket}?prefix=registry/blobs/"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        text(&listing.stdout).contains(layer.hex()),
+        "{}",
+        text(&listing.stdout)
+    );
 }

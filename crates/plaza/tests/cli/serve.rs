@@ -161,7 +161,16 @@ fn json_logs_carry_the_request_id_and_flags_override_the_environment() {
 /// Starts `serve --demo` on a free port; returns the child, the base URL, and what it printed
 /// before its address.
 pub fn start_demo(dir: &std::path::Path) -> (std::process::Child, String, Vec<String>) {
+    start_demo_with(dir, &[])
+}
+
+/// [`start_demo`] with extra environment variables.
+pub fn start_demo_with(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, Vec<String>) {
     let mut child = plaza()
+        .envs(env.iter().copied())
         .args([
             "serve",
             "--demo",
