@@ -4,6 +4,7 @@
 
 use super::access::Caller;
 use super::error::OciError;
+use super::target::ManifestRef;
 use super::uploads::url_decode_pairs;
 use crate::state::AppState;
 use axum::body::Body;
@@ -12,30 +13,78 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use plaza_core::audit::AuditEntry;
 use plaza_core::registry::StoredManifest;
+use plaza_core::StoreError;
 use plaza_registry::manifest::{media_type, MAX_MANIFEST_SIZE};
 use plaza_registry::{
     paginate_tags, parse_manifest, Digest, ErrorCode, Reference, RegistryError, RepoName, TagQuery,
 };
 use serde_json::json;
 
+/// The repository's tags, or `NAME_UNKNOWN` when the registry does not know the repository: it
+/// holds neither a manifest nor a blob. A repository with blobs but no manifest (yet, or any
+/// more) has no tags.
+async fn repository_tags(state: &AppState, repo: &RepoName) -> Result<Vec<String>, OciError> {
+    let store = state.services.store();
+    match store.list_tags(repo.as_str()).await {
+        Ok(tags) => Ok(tags),
+        Err(StoreError::NotFound {
+            entity: "repository",
+            ..
+        }) if store
+            .list_repositories()
+            .await?
+            .iter()
+            .any(|r| r == repo.as_str()) =>
+        {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The 404 for a manifest that is not there: `NAME_UNKNOWN` when the repository is unknown (the
+/// spec: "An attempt to pull a nonexistent repository MUST return response code 404"), else
+/// `MANIFEST_UNKNOWN`.
+async fn unknown(state: &AppState, repo: &RepoName, message: String) -> OciError {
+    match repository_tags(state, repo).await {
+        Ok(_) => OciError::new(ErrorCode::ManifestUnknown, message),
+        Err(e) => e,
+    }
+}
+
 async fn resolve(
     state: &AppState,
     repo: &RepoName,
-    reference: &Reference,
+    reference: &ManifestRef,
 ) -> Result<String, OciError> {
-    match reference {
-        Reference::Digest(d) => Ok(d.to_string()),
-        Reference::Tag(t) => state
-            .services
-            .store()
-            .resolve_tag(repo.as_str(), t.as_str())
-            .await?
-            .ok_or_else(|| {
-                OciError::new(
-                    ErrorCode::ManifestUnknown,
+    match reference.to_look_up() {
+        Some(Reference::Digest(d)) => Ok(d.to_string()),
+        Some(Reference::Tag(t)) => {
+            match state
+                .services
+                .store()
+                .resolve_tag(repo.as_str(), t.as_str())
+                .await?
+            {
+                Some(digest) => Ok(digest),
+                None => Err(unknown(
+                    state,
+                    repo,
                     format!("tag `{}` is not in `{}`", t.as_str(), repo.as_str()),
                 )
-            }),
+                .await),
+            }
+        }
+        None => Err(unknown(
+            state,
+            repo,
+            format!(
+                "`{}` is not a tag or digest, so it names no manifest in `{}`",
+                reference.as_written(),
+                repo.as_str()
+            ),
+        )
+        .await),
     }
 }
 
@@ -68,21 +117,19 @@ fn immutable(repo: &RepoName, tag: &str) -> OciError {
 pub async fn get(
     state: &AppState,
     repo: &RepoName,
-    reference: &Reference,
+    reference: &ManifestRef,
     head: bool,
 ) -> Result<Response, OciError> {
     let digest = resolve(state, repo, reference).await?;
-    let m = state
+    let Some(m) = state
         .services
         .store()
         .get_manifest(repo.as_str(), &digest)
         .await?
-        .ok_or_else(|| {
-            OciError::new(
-                ErrorCode::ManifestUnknown,
-                format!("manifest {digest} is not in `{}`", repo.as_str()),
-            )
-        })?;
+    else {
+        let message = format!("manifest {digest} is not in `{}`", repo.as_str());
+        return Err(unknown(state, repo, message).await);
+    };
     let d = Digest::parse(&m.digest).map_err(OciError::internal)?;
     let bytes = state.blobs.get(&d, None).await?.data;
     let body = if head {
@@ -107,10 +154,11 @@ pub async fn put(
     state: &AppState,
     caller: &Caller,
     repo: &RepoName,
-    reference: &Reference,
+    reference: &ManifestRef,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, OciError> {
+    let reference = reference.to_push()?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -128,14 +176,22 @@ pub async fn put(
         })?
         .to_bytes();
     let parsed = parse_manifest(&bytes, content_type.as_deref()).map_err(RegistryError::from)?;
-    if let Reference::Digest(d) = reference {
-        if *d != parsed.digest && !d.verifies(&bytes) {
+    // The digest the manifest is stored and answered under: the client's, when it pushes by
+    // digest (the spec: Docker-Content-Digest "MUST be equal to the client provided digest",
+    // which may be of another algorithm than sha256), else the sha256 of the bytes.
+    let manifest_digest = match reference {
+        Reference::Digest(d) if d.verifies(&bytes) => d.clone(),
+        Reference::Digest(d) => {
             return Err(OciError::new(
                 ErrorCode::DigestInvalid,
-                format!("the manifest's digest is {}, not {d}", parsed.digest),
+                format!(
+                    "the manifest's digest is {}, not {d}",
+                    Digest::of(d.algorithm(), &bytes)
+                ),
             ));
         }
-    }
+        Reference::Tag(_) => parsed.digest.clone(),
+    };
     let store = state.services.store();
     for blob in parsed.required_blob_digests() {
         if !store.blob_linked(repo.as_str(), &blob.to_string()).await? {
@@ -160,9 +216,9 @@ pub async fn put(
             ));
         }
     }
-    state.blobs.put(&parsed.digest, &bytes).await?;
+    state.blobs.put(&manifest_digest, &bytes).await?;
     let now = state.services.now();
-    let digest = parsed.digest.to_string();
+    let digest = manifest_digest.to_string();
     let stored = StoredManifest {
         repository: repo.as_str().to_owned(),
         digest: digest.clone(),
@@ -220,8 +276,18 @@ pub async fn delete(
     state: &AppState,
     caller: &Caller,
     repo: &RepoName,
-    reference: &Reference,
+    reference: &ManifestRef,
 ) -> Result<Response, OciError> {
+    let Some(reference) = reference.to_look_up() else {
+        return Err(OciError::new(
+            ErrorCode::ManifestUnknown,
+            format!(
+                "`{}` is not a tag or digest, so it names no manifest in `{}`",
+                reference.as_written(),
+                repo.as_str()
+            ),
+        ));
+    };
     let (action, target) = match reference {
         Reference::Digest(d) => (
             "registry.manifest.delete",
@@ -276,7 +342,7 @@ pub async fn tags(state: &AppState, repo: &RepoName, query: &str) -> Result<Resp
         q.get("last").map(String::as_str),
     )
     .map_err(RegistryError::from)?;
-    let all = state.services.store().list_tags(repo.as_str()).await?;
+    let all = repository_tags(state, repo).await?;
     let page = paginate_tags(all, &page_query);
     let link = page_query.n.and_then(|n| page.next_link(repo, n));
     let mut r = axum::Json(json!({"name": repo.as_str(), "tags": page.tags})).into_response();

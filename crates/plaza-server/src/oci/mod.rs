@@ -131,7 +131,7 @@ async fn handle(state: &AppState, req: Request) -> Result<Response, OciError> {
             uploads::patch(state, repo, id, &headers, body).await
         }
         (&Method::PUT, Target::Upload { repo, id }) => {
-            uploads::finish(state, repo, id, &query, body).await
+            uploads::finish(state, repo, id, &query, &headers, body).await
         }
         (&Method::GET, Target::Upload { repo, id }) => uploads::status(state, repo, id).await,
         (&Method::DELETE, Target::Upload { repo, id }) => uploads::cancel(state, repo, id).await,

@@ -3,7 +3,8 @@
 //! `/referrers/<digest>`), and every part is validated as the spec says.
 
 use super::error::OciError;
-use plaza_registry::{Digest, ErrorCode, Reference, RepoName, UploadId};
+use plaza_registry::name::ReferenceError;
+use plaza_registry::{Digest, ErrorCode, Reference, RegistryError, RepoName, UploadId};
 
 /// What a `/v2/` path names.
 #[derive(Debug)]
@@ -17,12 +18,57 @@ pub enum Target {
     /// `/v2/<name>/manifests/<reference>`
     Manifest {
         repo: RepoName,
-        reference: Reference,
+        reference: ManifestRef,
     },
     /// `/v2/<name>/tags/list`
     Tags { repo: RepoName },
     /// `/v2/<name>/referrers/<digest>`
     Referrers { repo: RepoName, digest: Digest },
+}
+
+/// The `<reference>` of a manifest URL: a tag or a digest, or text in neither form (a malformed
+/// digest is refused while parsing the path). Text that breaks the tag grammar can name no
+/// manifest, so looking it up (GET, HEAD, DELETE) answers 404 `MANIFEST_UNKNOWN` as for any
+/// missing manifest — the spec: "If the manifest is not found in the repository, the response
+/// code MUST be 404" — while pushing to it is invalid input (400).
+#[derive(Debug)]
+pub enum ManifestRef {
+    /// A valid tag or digest.
+    Valid(Reference),
+    /// Not a valid tag (e.g. `.hidden`, or longer than 128 characters).
+    InvalidTag {
+        /// The reference as it appeared in the path.
+        raw: String,
+        /// Why it is not a tag.
+        error: ReferenceError,
+    },
+}
+
+impl ManifestRef {
+    /// The reference to push a manifest under; an invalid tag is refused with 400
+    /// `MANIFEST_INVALID`.
+    pub fn to_push(&self) -> Result<&Reference, OciError> {
+        match self {
+            ManifestRef::Valid(r) => Ok(r),
+            ManifestRef::InvalidTag { error, .. } => Err(RegistryError::from(error.clone()).into()),
+        }
+    }
+
+    /// The reference to look a manifest up by; `None` for an invalid tag, which names nothing.
+    pub fn to_look_up(&self) -> Option<&Reference> {
+        match self {
+            ManifestRef::Valid(r) => Some(r),
+            ManifestRef::InvalidTag { .. } => None,
+        }
+    }
+
+    /// The reference as it appeared in the path.
+    pub fn as_written(&self) -> String {
+        match self {
+            ManifestRef::Valid(r) => r.to_string(),
+            ManifestRef::InvalidTag { raw, .. } => raw.clone(),
+        }
+    }
 }
 
 impl Target {
@@ -81,8 +127,17 @@ impl Target {
             });
         }
         if let Some((name, r)) = rest.rsplit_once("/manifests/") {
-            let reference = Reference::parse(r)
-                .map_err(|e| OciError::new(ErrorCode::ManifestInvalid, e.to_string()))?;
+            let reference = match Reference::parse(r) {
+                Ok(reference) => ManifestRef::Valid(reference),
+                // A malformed digest is a malformed request, whatever the method.
+                Err(ReferenceError::Digest(e)) => {
+                    return Err(OciError::new(ErrorCode::DigestInvalid, e.to_string()))
+                }
+                Err(error @ ReferenceError::Tag(_)) => ManifestRef::InvalidTag {
+                    raw: r.to_owned(),
+                    error,
+                },
+            };
             return Ok(Target::Manifest {
                 repo: repo(name)?,
                 reference,
@@ -124,6 +179,14 @@ mod tests {
             Target::parse(&format!("/v2/acme/app/referrers/{d}")).unwrap(),
             Target::Referrers { .. }
         ));
+        assert!(matches!(
+            Target::parse("/v2/acme/app/manifests/.hidden").unwrap(),
+            Target::Manifest {
+                reference: ManifestRef::InvalidTag { .. },
+                ..
+            }
+        ));
+        assert!(Target::parse("/v2/acme/app/manifests/sha256:nothex").is_err());
         assert!(Target::parse("/v2/Acme/app/tags/list").is_err());
         assert!(Target::parse("/v2/acme/app/blobs/sha256:nothex").is_err());
         assert!(Target::parse("/v2/acme/app/unknown").is_err());

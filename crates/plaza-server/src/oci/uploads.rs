@@ -212,31 +212,39 @@ pub async fn patch(
 ) -> Result<Response, OciError> {
     owned(state, repo, id).await?;
     let current = state.blobs.upload_size(id).await?;
-    let offset = match headers.get("content-range").and_then(|v| v.to_str().ok()) {
-        Some(v) => v
-            .trim()
-            .trim_start_matches("bytes ")
-            .split_once('-')
-            .and_then(|(a, _)| a.trim().parse::<u64>().ok())
-            .ok_or_else(|| {
-                OciError::new(
-                    ErrorCode::BlobUploadInvalid,
-                    format!("Content-Range `{v}` is not `<start>-<end>`"),
-                )
-            })?,
-        None => current,
-    };
+    let offset = chunk_start(headers)?.unwrap_or(current);
     let mut r = reader(body);
     let size = state.blobs.append_stream(id, offset, &mut r).await?;
     Ok(upload_answer(StatusCode::ACCEPTED, repo, id, size))
 }
 
-/// `PUT /v2/<name>/blobs/uploads/<id>?digest=`: the last chunk (may be empty), then commit.
+/// Where a chunk says it starts (`Content-Range: <start>-<end>`), if it says.
+fn chunk_start(headers: &HeaderMap) -> Result<Option<u64>, OciError> {
+    let Some(v) = headers.get("content-range").and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    v.trim()
+        .trim_start_matches("bytes ")
+        .split_once('-')
+        .and_then(|(a, _)| a.trim().parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            OciError::new(
+                ErrorCode::BlobUploadInvalid,
+                format!("Content-Range `{v}` is not `<start>-<end>`"),
+            )
+        })
+}
+
+/// `PUT /v2/<name>/blobs/uploads/<id>?digest=`: the last chunk (may be empty), then commit. A
+/// last chunk whose `Content-Range` does not start at the upload's end is refused with 416 and
+/// the session stays open, as for `PATCH`.
 pub async fn finish(
     state: &AppState,
     repo: &RepoName,
     id: &UploadId,
     query: &str,
+    headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, OciError> {
     let q = query_map(query);
@@ -247,6 +255,16 @@ pub async fn finish(
         )
     })?;
     owned(state, repo, id).await?;
+    if let Some(start) = chunk_start(headers)? {
+        let current = state.blobs.upload_size(id).await?;
+        if start != current {
+            return Err(plaza_registry::RegistryError::RangeMismatch {
+                offset: start,
+                current_size: current,
+            }
+            .into());
+        }
+    }
     let mut r = reader(body);
     let finished = state.blobs.finish_stream(id, &digest, &mut r).await;
     if !matches!(

@@ -2,6 +2,7 @@
 
 mod authz_matrix;
 mod bad_input;
+mod conformance;
 mod identity;
 mod oci;
 mod oidc;

@@ -694,3 +694,58 @@ async fn an_upload_session_is_usable_only_in_the_repository_that_opened_it() {
     let r = oci(&app, Method::GET, &location, Some(&author), &[], Vec::new()).await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn a_last_chunk_out_of_order_is_refused_and_the_session_stays_open() {
+    let app = TestApp::new().await;
+    let author = app.role_tokens[&Role::Author].clone();
+    let started = oci(
+        &app,
+        Method::POST,
+        &format!("{REPO}/blobs/uploads/"),
+        Some(&author),
+        &[],
+        Vec::new(),
+    )
+    .await;
+    let location = started.header("location");
+    let (first, last) = (b"0123456789".to_vec(), b"abcdef".to_vec());
+    let whole = [first.clone(), last.clone()].concat();
+    let r = oci(
+        &app,
+        Method::PATCH,
+        &location,
+        Some(&author),
+        &[("content-range", "0-9")],
+        first,
+    )
+    .await;
+    assert_eq!(r.status, 202);
+    let put = format!("{location}?digest={}", digest(&whole));
+    // The last chunk claims to start at 12: 416, nothing appended.
+    let r = oci(
+        &app,
+        Method::PUT,
+        &put,
+        Some(&author),
+        &[("content-range", "12-17")],
+        last.clone(),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["errors"][0]["code"].clone()),
+        (416, serde_json::json!("BLOB_UPLOAD_INVALID"))
+    );
+    let r = oci(&app, Method::GET, &location, Some(&author), &[], Vec::new()).await;
+    assert_eq!((r.status, r.header("range")), (204, "0-9".to_owned()));
+    let r = oci(
+        &app,
+        Method::PUT,
+        &put,
+        Some(&author),
+        &[("content-range", "10-15")],
+        last,
+    )
+    .await;
+    assert_eq!(r.status, 201);
+}
