@@ -51,4 +51,8 @@ pub enum CoreError {
     /// A store operation failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A usage-event body could not be read as a whole (its content type, size, or JSON
+    /// syntax); per-event problems are not errors but results.
+    #[error(transparent)]
+    Metering(#[from] plaza_metering::Error),
 }

@@ -17,6 +17,7 @@ pub mod ports;
 pub mod registry;
 pub mod service;
 pub mod token;
+pub mod usage;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, StoreError};

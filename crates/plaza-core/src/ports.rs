@@ -11,6 +11,7 @@ use crate::ids::{ExceptionId, OrgId, TeamId, TokenId, UserId};
 use crate::policy::{Decision, OrgPolicyVersion, PolicyException, PolicyMode};
 use crate::registry::StoredManifest;
 use crate::token::{ApiToken, TokenHash};
+use crate::usage::{DeadLetter, StoredOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -267,10 +268,47 @@ pub trait RegistryRepo: Send + Sync {
     async fn close_upload(&self, id: &str) -> StoreResult<bool>;
 }
 
+/// Metered usage: events counted exactly once, conflicts and dead letters.
+#[async_trait]
+pub trait UsageRepo: Send + Sync {
+    /// Records validated events of `org` in one transaction, in order, and says per event
+    /// whether it was counted, was a duplicate of an identical event already counted (same
+    /// app and event id, same content hash), or conflicts with one (same ids, other content:
+    /// recorded in the conflict log, not counted). Dedup has no window: it is forever.
+    async fn record_usage(
+        &self,
+        org: &OrgId,
+        events: &[plaza_metering::ValidatedEvent],
+        received_at: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoredOutcome>>;
+    /// Keeps rejected events for inspection and replay.
+    async fn add_dead_letters(&self, letters: &[DeadLetter]) -> StoreResult<()>;
+    /// The org's dead letters, oldest first, at most `limit`.
+    async fn list_dead_letters(&self, org: &OrgId, limit: u32) -> StoreResult<Vec<DeadLetter>>;
+    /// The sum of `metric`'s values (in its canonical unit, as an exact decimal string) for
+    /// `app_id` over `[from, until)`, and how many events made it.
+    async fn usage_total(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+        metric: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<(String, u64)>;
+}
+
 /// Everything a Plaza server needs from its store.
 #[async_trait]
 pub trait Store:
-    OrgRepo + TeamRepo + UserRepo + TokenRepo + AppRepo + AuditRepo + PolicyRepo + RegistryRepo
+    OrgRepo
+    + TeamRepo
+    + UserRepo
+    + TokenRepo
+    + AppRepo
+    + AuditRepo
+    + PolicyRepo
+    + RegistryRepo
+    + UsageRepo
 {
     /// Checks the backend answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

@@ -25,7 +25,8 @@ macro_rules! codes {
             }
 
             /// `decode` for problems found while reading the body, `validate` for problems
-            /// found against the manifest, the clock and the unit registry.
+            /// found against the manifest, the clock and the unit registry, `ingest` for
+            /// problems only the server and its store can find.
             pub fn stage(self) -> &'static str {
                 match self { $(Code::$variant => $stage,)* }
             }
@@ -91,6 +92,10 @@ codes! {
     InvalidTag = "invalid_tag", "validate", "too many tags, or a tag key or value that is empty, too long or holds control characters";
     /// A dimension key or value breaks the limits.
     InvalidDimension = "invalid_dimension", "validate", "too many dimensions, or a dimension key or value that is empty, too long or holds control characters";
+    /// The app is not one the caller's org registered (found by the server at ingest).
+    UnknownApp = "unknown_app", "ingest", "the appId is not an app the caller's org has registered";
+    /// The event id was counted before with other content (found by the store at ingest).
+    EventIdConflict = "event_id_conflict", "ingest", "the eventId was already counted with other content: recorded as a conflict, not counted";
 }
 
 impl fmt::Display for Code {
@@ -213,7 +218,7 @@ mod tests {
                 .all(|ch| ch.is_ascii_lowercase() || ch == '_'));
             let json = serde_json::to_string(c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.as_str()));
-            assert!(matches!(c.stage(), "decode" | "validate"));
+            assert!(matches!(c.stage(), "decode" | "validate" | "ingest"));
         }
     }
 

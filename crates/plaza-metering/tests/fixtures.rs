@@ -180,7 +180,8 @@ fn every_code_is_exercised_by_a_fixture() {
             }
         }
     }
-    for code in Code::ALL {
+    // `ingest` codes come from the server and its store; the API tests produce them.
+    for code in Code::ALL.iter().filter(|c| c.stage() != "ingest") {
         assert!(seen.contains(code.as_str()), "no fixture produces `{code}`");
     }
 }

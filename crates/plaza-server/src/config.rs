@@ -20,6 +20,10 @@ pub struct ServerConfig {
     /// Registry storage each org (publisher namespace) may use, in MiB; 0 means no limit
     /// (default 10240, 10 GiB).
     pub registry_quota_mib_per_org: u64,
+    /// Most usage events one ingest request may carry (default 10,000).
+    pub usage_max_batch: usize,
+    /// How old a usage event may be when it arrives, in days (default 35).
+    pub usage_late_arrival_days: u32,
     /// Enterprise single sign-on with OIDC bearer tokens; off when absent.
     pub oidc: Option<OidcConfig>,
 }
@@ -29,6 +33,9 @@ impl ServerConfig {
     pub fn check(&self) -> Result<(), String> {
         if self.request_timeout_secs == 0 {
             return Err("server.request_timeout_secs must be at least 1 (seconds)".into());
+        }
+        if self.usage_max_batch == 0 {
+            return Err("server.usage_max_batch must be at least 1 (events)".into());
         }
         if self.body_limit_bytes < 1024 {
             return Err(format!(
@@ -48,6 +55,8 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             shutdown_grace_secs: 10,
             registry_quota_mib_per_org: 10 * 1024,
+            usage_max_batch: 10_000,
+            usage_late_arrival_days: 35,
             oidc: None,
         }
     }

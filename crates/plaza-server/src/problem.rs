@@ -191,7 +191,30 @@ impl From<CoreError> for ApiError {
             CoreError::Forbidden(d) => ApiError::forbidden(d),
             CoreError::Invalid(d) => ApiError::invalid(d, Vec::new()),
             CoreError::Store(s) => s.into(),
+            CoreError::Metering(m) => metering_error(m),
         }
+    }
+}
+
+/// A usage body that cannot be read as a whole: 415 for its content type or charset, 413 for
+/// its size, 400 otherwise, the detail saying where (line and column) and how to fix it.
+fn metering_error(e: plaza_metering::Error) -> ApiError {
+    use plaza_metering::Error as E;
+    let detail = match e.hint() {
+        Some(h) => format!("{e}; {h}"),
+        None => e.to_string(),
+    };
+    match e {
+        E::UnsupportedContentType { .. } | E::UnsupportedCharset { .. } => {
+            ApiError::unsupported_media_type(detail)
+        }
+        E::BodyTooLarge { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            detail,
+        ),
+        _ => ApiError::bad_request(detail),
     }
 }
 

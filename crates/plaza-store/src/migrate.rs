@@ -43,6 +43,11 @@ const SQLITE: &[Embedded] = &[
         "registry uploads",
         include_str!("../migrations/sqlite/0005_registry_uploads.sql"),
     ),
+    (
+        6,
+        "usage",
+        include_str!("../migrations/sqlite/0006_usage.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -71,6 +76,11 @@ const POSTGRES: &[Embedded] = &[
         5,
         "registry uploads",
         include_str!("../migrations/postgres/0005_registry_uploads.sql"),
+    ),
+    (
+        6,
+        "usage",
+        include_str!("../migrations/postgres/0006_usage.sql"),
     ),
 ];
 

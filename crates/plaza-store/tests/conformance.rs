@@ -27,6 +27,8 @@ mod setup;
 mod teams;
 #[path = "conformance/tokens.rs"]
 mod tokens;
+#[path = "conformance/usage.rs"]
+mod usage;
 #[path = "conformance/users.rs"]
 mod users;
 
@@ -87,6 +89,8 @@ conformance! {
     registry::registry_changes_are_audited_with_their_entries,
     registry::the_chain_verifies_after_mixed_registry_operations,
     registry::upload_sessions_belong_to_the_repository_that_opened_them,
+    usage::usage_is_counted_once_and_conflicts_are_logged_not_counted,
+    usage::dead_letters_are_kept_per_org_oldest_first,
     setup::migrations_are_idempotent_on_reconnect,
     setup::a_database_from_a_newer_plaza_is_refused,
     setup::the_store_answers_ping_and_names_its_backend,

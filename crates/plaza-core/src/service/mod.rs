@@ -8,10 +8,12 @@ pub use audit::OrgChainReport;
 mod identity;
 mod policy;
 mod tokens;
+mod usage;
 
 pub use identity::{Bootstrap, OidcIdentity};
 pub use policy::{outcome_of, GateFinding, PreviewRow, MAX_EXCEPTION_DAYS, POLICY_ERROR_RULE};
 pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
+pub use usage::{EventReport, EventStatus, IngestReport};
 
 use crate::clock::Clock;
 use crate::ports::Store;

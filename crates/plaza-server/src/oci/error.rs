@@ -135,6 +135,7 @@ impl From<plaza_core::CoreError> for OciError {
             plaza_core::CoreError::Unauthenticated(_) => OciError::unauthorized(),
             plaza_core::CoreError::Forbidden(m) => OciError::denied(m),
             plaza_core::CoreError::Invalid(m) => OciError::unsupported(m),
+            plaza_core::CoreError::Metering(m) => OciError::unsupported(m.to_string()),
             plaza_core::CoreError::Store(s) => s.into(),
         }
     }

@@ -11,6 +11,7 @@ pub(crate) mod meta;
 pub(crate) mod policies;
 pub(crate) mod teams;
 pub(crate) mod tokens;
+pub(crate) mod usage;
 pub(crate) mod users;
 
 use crate::auth::guard;
@@ -38,6 +39,8 @@ const ADMIN: Access = Access::OrgRole(&[Role::Admin]);
 const AUTHOR: Access = Access::OrgRole(&[Role::Author]);
 const COUNCIL: Access = Access::OrgRole(&[Role::Council]);
 const AUDITOR: Access = Access::OrgRole(&[Role::Admin, Role::Council]);
+/// Who reports an app's usage: its publisher's authors, or an admin.
+const PUBLISHER: Access = Access::OrgRole(&[Role::Author, Role::Admin]);
 
 #[rustfmt::skip] // a table reads best as one route per line
 fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
@@ -84,6 +87,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::POST, "/api/orgs/{org}/exceptions", COUNCIL, post(policies::grant)),
         r(Method::DELETE, "/api/orgs/{org}/exceptions/{id}", COUNCIL, delete(policies::revoke)),
         r(Method::GET, "/api/orgs/{org}/decisions", OrgMember, get(policies::decisions)),
+        r(Method::POST, "/api/usage/events", PUBLISHER, post(usage::ingest)),
+        r(Method::GET, "/api/usage/dead-letters", PUBLISHER, get(usage::dead_letters)),
         // The OCI Distribution API authenticates and authorizes inside (`oci::access`), so that
         // registry clients get the spec's error bodies and challenges.
         r(Method::GET, "/v2/", Public, get(crate::oci::base)),

@@ -25,6 +25,8 @@ enum Rule {
     RegistryPull,
     /// OCI writes: authors and admins of the repository's namespace org.
     RegistryPush,
+    /// Authors or admins of the org (usage reporting).
+    Publisher,
 }
 
 #[rustfmt::skip] // one route per line
@@ -75,6 +77,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/api/orgs/{org}/exceptions", Rule::Council),
     ("DELETE", "/api/orgs/{org}/exceptions/{id}", Rule::Council),
     ("GET", "/api/orgs/{org}/decisions", Rule::Member),
+    ("POST", "/api/usage/events", Rule::Publisher),
+    ("GET", "/api/usage/dead-letters", Rule::Publisher),
     ("GET", "/v2/", Rule::RegistryBase),
     ("GET", "/v2/token", Rule::RegistryBase),
     ("GET", "/v2/{*path}", Rule::RegistryPull),
@@ -97,7 +101,9 @@ fn allowed(rule: Rule, role: Role, same_org: bool) -> bool {
         Rule::Council => same_org && role == Role::Council,
         Rule::RegistryBase => true,
         Rule::RegistryPull => same_org,
-        Rule::RegistryPush => same_org && matches!(role, Role::Author | Role::Admin),
+        Rule::RegistryPush | Rule::Publisher => {
+            same_org && matches!(role, Role::Author | Role::Admin)
+        }
     }
 }
 
@@ -140,6 +146,11 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
         ("POST", "/api/orgs/{org}/exceptions") => json(serde_json::json!({
             "appId": "com.example.where2eat", "ruleId": "plaza.sbom.required", "reason": "matrix",
             "expiresAt": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
+        })),
+        ("POST", "/api/usage/events") => json(serde_json::json!({
+            "eventId": format!("evt-matrix-{n}"), "appId": "com.example.where2eat",
+            "instanceId": "inst-9a3f", "metric": "api_calls", "value": 1,
+            "timestamp": chrono::Utc::now().to_rfc3339(),
         })),
         ("POST", "/api/orgs/{org}/apps") | ("POST", "/api/manifests/validate") => {
             Some(("application/yaml", SEED_MANIFEST.as_bytes().to_vec()))

@@ -9,3 +9,4 @@ mod oidc;
 mod operations;
 mod policies;
 mod support;
+mod usage;

@@ -15,6 +15,7 @@ mod policies;
 mod registry;
 mod teams;
 mod tokens;
+mod usage;
 mod users;
 
 use crate::db::backend_err;

@@ -7,6 +7,11 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+/// The usage late-arrival window's default, in days.
+const DEFAULT_LATE_ARRIVAL_DAYS: u32 = 35;
+/// The window `serve --demo` uses unless one is configured: ten years.
+const DEMO_LATE_ARRIVAL_DAYS: u32 = 3650;
+
 /// Arguments of `plaza serve`. Flags override the configuration file and `PLAZA_*` variables.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -42,7 +47,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     println!("Plaza listening on http://{addr}");
     spawn_exception_sweeper(services.clone());
     let blobs = config.open_blobs().await?;
-    let state = plaza_server::AppState::new(services, config.server.clone(), blobs)?;
+    let mut server_config = config.server.clone();
+    if args.demo && server_config.usage_late_arrival_days == DEFAULT_LATE_ARRIVAL_DAYS {
+        // The demo accepts old usage, so the seed article's event (January 2026) is accepted
+        // as written.
+        server_config.usage_late_arrival_days = DEMO_LATE_ARRIVAL_DAYS;
+    }
+    let state = plaza_server::AppState::new(services, server_config, blobs)?;
     plaza_server::serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

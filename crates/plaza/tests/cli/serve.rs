@@ -550,3 +550,37 @@ pub fn stop(child: &mut std::process::Child) {
         .unwrap();
     child.wait().unwrap();
 }
+
+/// The seed article's usage event, posted as written to a fresh `serve --demo`, is accepted,
+/// and posted again is answered `duplicate`.
+#[test]
+fn the_seed_usage_event_is_accepted_by_the_demo_then_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, _) = start_demo(dir.path());
+    let event = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/seed/examples/usage-event.json"
+    ))
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let statuses: Vec<String> = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let mut out = Vec::new();
+        for _ in 0..2 {
+            let r = http
+                .post(format!("{base}/api/usage/events"))
+                .bearer_auth(DEMO_TOKEN)
+                .header("content-type", "application/json")
+                .body(event.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let body: serde_json::Value = r.json().await.unwrap();
+            out.push(body["events"][0]["status"].as_str().unwrap().to_owned());
+        }
+        out
+    });
+    assert_eq!(statuses, ["accepted", "duplicate"]);
+    stop(&mut child);
+}
