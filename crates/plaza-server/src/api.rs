@@ -685,7 +685,8 @@ pub struct DeadLetterView {
     pub index: u64,
     /// 1-based line of the body where it started (0 when not known).
     pub line: u64,
-    /// The event as decoded, or null when it could not be decoded.
+    /// The event as decoded; absent when it could not be decoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     pub event: Option<serde_json::Value>,
     /// Every reason it was rejected.
