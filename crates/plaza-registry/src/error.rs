@@ -100,6 +100,14 @@ pub enum RegistryError {
         /// What is wrong with it, and what is supported.
         reason: String,
     },
+    /// An OCI image layout on disk is unreadable or lacks what was asked of it.
+    #[error("{path}: {reason}")]
+    InvalidLayout {
+        /// The file at fault (e.g. its `index.json`).
+        path: String,
+        /// What is wrong, and how to fix it.
+        reason: String,
+    },
 }
 
 impl From<ReferenceError> for RegistryError {
@@ -146,7 +154,8 @@ impl RegistryError {
             RegistryError::RangeNotSatisfiable { .. } => ErrorCode::Unsupported,
             RegistryError::Io { .. }
             | RegistryError::ObjectStore { .. }
-            | RegistryError::InvalidLocation { .. } => return None,
+            | RegistryError::InvalidLocation { .. }
+            | RegistryError::InvalidLayout { .. } => return None,
         })
     }
 

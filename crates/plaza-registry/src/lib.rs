@@ -12,6 +12,7 @@ pub mod digest;
 pub mod error;
 pub mod errors;
 pub mod gc;
+pub mod layout;
 pub mod manifest;
 pub mod name;
 pub mod package;

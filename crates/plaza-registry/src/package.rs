@@ -4,8 +4,8 @@
 //! exactly one `application/wasm` layer), with `org.opencontainers.image.*` annotations from the
 //! manifest, so skopeo, oras and other Wasm tooling read it.
 
-use crate::digest::Digest;
 use crate::error::RegistryError;
+use crate::layout;
 use crate::manifest::media_type;
 use serde_json::{json, Map, Value};
 use std::path::Path;
@@ -102,10 +102,7 @@ pub fn annotations(manifest: &Value) -> Map<String, Value> {
 }
 
 fn write_blob(dir: &Path, bytes: &[u8]) -> Result<(String, usize), RegistryError> {
-    let d = Digest::sha256_of(bytes);
-    let path = dir.join("blobs").join("sha256").join(d.hex());
-    std::fs::write(&path, bytes).map_err(RegistryError::io("writing a layout blob"))?;
-    Ok((d.to_string(), bytes.len()))
+    Ok((layout::write_blob(dir, bytes)?.to_string(), bytes.len()))
 }
 
 /// Writes the OCI image layout at `dir` (created; must be empty or absent) for the component
@@ -117,8 +114,6 @@ pub fn write_layout(
     component: &[u8],
 ) -> Result<String, PackageError> {
     let world = inspect_component(component)?;
-    let io = RegistryError::io;
-    std::fs::create_dir_all(dir.join("blobs").join("sha256")).map_err(io("creating the layout"))?;
     let (layer, layer_size) = write_blob(dir, component)?;
     let config = json!({
         "architecture": "wasm",
@@ -135,30 +130,26 @@ pub fn write_layout(
         "layers": [{"mediaType": media_type::WASM_LAYER, "digest": layer, "size": layer_size}],
         "annotations": annotations,
     });
-    let (image_digest, image_size) = write_blob(dir, image.to_string().as_bytes())?;
+    let image_bytes = image.to_string().into_bytes();
+    let image_digest = layout::write_blob(dir, &image_bytes)?;
     let reference = manifest
         .get("version")
         .and_then(Value::as_str)
         .unwrap_or("latest");
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": media_type::OCI_INDEX,
-        "manifests": [{
-            "mediaType": media_type::OCI_MANIFEST,
-            "digest": image_digest,
-            "size": image_size,
-            "annotations": {"org.opencontainers.image.ref.name": reference},
-        }],
-    });
-    std::fs::write(dir.join("index.json"), index.to_string()).map_err(io("writing index.json"))?;
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
-        .map_err(io("writing oci-layout"))?;
-    Ok(image_digest)
+    layout::write_index(
+        dir,
+        media_type::OCI_MANIFEST,
+        &image_digest,
+        image_bytes.len() as u64,
+        Some(reference),
+    )?;
+    Ok(image_digest.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::Digest;
 
     #[test]
     fn components_are_told_from_core_modules_and_garbage() {

@@ -8,7 +8,6 @@
 //! registered by the caller's org.
 
 use super::Services;
-use crate::access::Principal;
 use crate::error::CoreError;
 use crate::identity::Org;
 use crate::usage::{DeadLetter, StoredOutcome};
@@ -79,7 +78,6 @@ impl Services {
     /// `org`, and reports per event. Fails as a whole only when the body cannot be read at all.
     pub async fn ingest_usage(
         &self,
-        _actor: &Principal,
         org: &Org,
         body: &[u8],
         content_type: &str,
@@ -88,7 +86,7 @@ impl Services {
     ) -> Result<IngestReport, CoreError> {
         let decoded = parse(body, content_type, options)?;
         let now = self.now();
-        let mut contexts: BTreeMap<String, Option<MeteringContext>> = BTreeMap::new();
+        let mut contexts: BTreeMap<String, MeteringContext> = BTreeMap::new();
         for version in self.store.list_app_versions(&org.id).await? {
             // Registration order: the last version of each app wins.
             let mut cx = MeteringContext::new(now);
@@ -107,7 +105,7 @@ impl Services {
                     cx = cx.with_metric(name, unit);
                 }
             }
-            contexts.insert(version.app_id.clone(), Some(cx));
+            contexts.insert(version.app_id.clone(), cx);
         }
 
         let mut reports = Vec::with_capacity(decoded.len());
@@ -117,7 +115,7 @@ impl Services {
             let (event, problems, line) = match item {
                 Err(e) => (None, e.problems, e.line),
                 Ok(raw) => {
-                    let checked = match contexts.get(&raw.app_id).and_then(Option::as_ref) {
+                    let checked = match contexts.get(&raw.app_id) {
                         None => Err(vec![unknown_app(&raw.app_id)]),
                         Some(cx) => validate(&raw, cx),
                     };

@@ -11,7 +11,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::{Extension, Json};
-use plaza_core::access::Principal;
 use plaza_core::identity::Org;
 use serde::Deserialize;
 
@@ -22,7 +21,6 @@ use serde::Deserialize;
         (status = 400, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem)))]
 pub async fn ingest(
     State(s): State<AppState>,
-    Extension(p): Extension<Principal>,
     Extension(org): Extension<Org>,
     headers: HeaderMap,
     body: Bytes,
@@ -38,7 +36,6 @@ pub async fn ingest(
     let report = s
         .services
         .ingest_usage(
-            &p,
             &org,
             &body,
             content_type,

@@ -82,6 +82,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Whether `dir` may receive a new layout (absent or empty); says why not on stderr.
+fn output_is_free(dir: &std::path::Path) -> bool {
+    let taken = dir.exists()
+        && dir
+            .read_dir()
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true);
+    if taken {
+        eprintln!(
+            "error: {} already exists and is not empty; choose another --output",
+            dir.display()
+        );
+    }
+    !taken
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use plaza_registry::manifest::media_type;
-use plaza_registry::{Algorithm, Digest, Hasher};
+use plaza_registry::{Digest, Hasher};
 use reqwest::{header, Method, StatusCode};
 use std::path::Path;
 use tokio::io::AsyncWriteExt;
@@ -360,23 +360,4 @@ fn progress(size: u64, label: &str) -> ProgressBar {
     }
     bar.set_message(label.to_owned());
     bar
-}
-
-/// The digest a file's content has (streamed, not read whole).
-pub async fn file_digest(path: &Path) -> anyhow::Result<(Digest, u64)> {
-    use tokio::io::AsyncReadExt;
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    let mut hasher = Hasher::new(Algorithm::Sha256);
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    let len = hasher.len();
-    Ok((hasher.finish(), len))
 }

@@ -143,16 +143,7 @@ pub fn run(a: PackageArgs) -> anyhow::Result<ExitCode> {
         Err(LoadError::Other(e)) => return Err(e),
     };
     let output = a.output.unwrap_or_else(|| a.dir.join("dist").join("oci"));
-    if output.exists()
-        && output
-            .read_dir()
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        eprintln!(
-            "error: {} already exists and is not empty; choose another --output",
-            output.display()
-        );
+    if !super::output_is_free(&output) {
         return Ok(ExitCode::from(EXIT_USAGE_OR_IO));
     }
     match plaza_registry::package::write_layout(&output, &app.manifest, &app.component) {

@@ -9,9 +9,9 @@ use super::remote::RemoteArgs;
 use super::EXIT_USAGE_OR_IO;
 use anyhow::Context;
 use clap::Args;
+use plaza_registry::layout::{blob_path, write_index};
 use plaza_registry::{parse_manifest, Digest};
-use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `plaza pull`.
@@ -61,12 +61,6 @@ fn parse_ref(text: &str) -> anyhow::Result<Ref> {
     })
 }
 
-fn blob_path(dir: &Path, digest: &Digest) -> PathBuf {
-    dir.join("blobs")
-        .join(digest.algorithm().as_str())
-        .join(digest.hex())
-}
-
 /// Pulls; exit 0 written, 2 not found, usage, I/O or verification error.
 pub async fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
     let r = parse_ref(&a.reference)?;
@@ -85,30 +79,20 @@ pub async fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| top.digest.hex()[..12].to_owned());
         PathBuf::from(format!("{}-{label}", r.app))
     });
-    if output.exists()
-        && output
-            .read_dir()
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        eprintln!(
-            "error: {} already exists and is not empty; choose another --output",
-            output.display()
-        );
+    if !super::output_is_free(&output) {
         return Ok(ExitCode::from(EXIT_USAGE_OR_IO));
     }
-    let blobs = output.join("blobs").join("sha256");
-    std::fs::create_dir_all(&blobs)
-        .with_context(|| format!("cannot create {}", blobs.display()))?;
     let mut pending = vec![(
         top.media_type.clone(),
         top.bytes.clone(),
         top.digest.clone(),
     )];
     while let Some((media_type, bytes, digest)) = pending.pop() {
-        let dir = output.join("blobs").join(digest.algorithm().as_str());
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(blob_path(&output, &digest), &bytes)?;
+        // Kept under the digest it was fetched by (sha512 included), as the layout names it.
+        let path = blob_path(&output, &digest);
+        std::fs::create_dir_all(path.parent().unwrap_or(&output))
+            .with_context(|| format!("cannot create {}", output.display()))?;
+        std::fs::write(&path, &bytes)?;
         let parsed = parse_manifest(&bytes, Some(&media_type))
             .map_err(|e| anyhow::anyhow!("{repo}@{digest}: {e}"))?;
         for child in &parsed.manifests {
@@ -138,24 +122,12 @@ pub async fn run(a: PullArgs) -> anyhow::Result<ExitCode> {
                 .await?;
         }
     }
-    let mut annotations = serde_json::Map::new();
-    if let Some(tag) = &r.tag {
-        annotations.insert("org.opencontainers.image.ref.name".into(), json!(tag));
-    }
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": plaza_registry::manifest::media_type::OCI_INDEX,
-        "manifests": [{
-            "mediaType": top.media_type,
-            "digest": top.digest.to_string(),
-            "size": top.bytes.len(),
-            "annotations": annotations,
-        }],
-    });
-    std::fs::write(output.join("index.json"), index.to_string())?;
-    std::fs::write(
-        output.join("oci-layout"),
-        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    write_index(
+        &output,
+        &top.media_type,
+        &top.digest,
+        top.bytes.len() as u64,
+        r.tag.as_deref(),
     )?;
     println!("pulled {repo}@{} into {}", top.digest, output.display());
     let referrers = registry.referrers(&repo, &top.digest).await?;

@@ -9,12 +9,13 @@
 //! docs/registry.md), and the version is registered through the API, which runs the org's
 //! policy gate and from then on keeps the tag immutable.
 
-use super::oci_client::{file_digest, RegistryClient};
+use super::oci_client::RegistryClient;
 use super::package::{load_app, load_manifest, LoadError};
 use super::remote::{problem_text, RemoteArgs};
 use super::{EXIT_INVALID, EXIT_USAGE_OR_IO};
 use anyhow::{bail, Context};
 use clap::Args;
+use plaza_registry::layout::{blob_path, find_entry, is_layout};
 use plaza_registry::referrer::{self, Attachment, Subject};
 use plaza_registry::{parse_manifest, Digest};
 use std::path::{Path, PathBuf};
@@ -56,10 +57,6 @@ enum Source {
     Layout(PathBuf),
     /// Already in the registry.
     Registry,
-}
-
-fn is_layout(dir: &Path) -> bool {
-    dir.join("oci-layout").is_file() && dir.join("index.json").is_file()
 }
 
 fn read_attachments(a: &PushArgs) -> anyhow::Result<Vec<(String, Attachment)>> {
@@ -241,53 +238,6 @@ async fn register(
     Ok(ExitCode::from(EXIT_USAGE_OR_IO))
 }
 
-/// The layout's manifest for `version`: the index entry whose `ref.name` is the version, or
-/// the only entry.
-fn layout_entry(dir: &Path, version: &str) -> anyhow::Result<(String, Digest)> {
-    let index_path = dir.join("index.json");
-    let text = std::fs::read_to_string(&index_path)
-        .with_context(|| format!("cannot read {}", index_path.display()))?;
-    let index: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", index_path.display()))?;
-    let entries = index
-        .get("manifests")
-        .and_then(|m| m.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let tagged = |e: &&serde_json::Value| {
-        e.pointer("/annotations/org.opencontainers.image.ref.name")
-            .and_then(|v| v.as_str())
-            == Some(version)
-    };
-    let entry = entries
-        .iter()
-        .find(tagged)
-        .or_else(|| (entries.len() == 1).then(|| &entries[0]))
-        .with_context(|| {
-            format!(
-                "{} has no manifest tagged `{version}` (the manifest's version); package this version with `plaza package`",
-                index_path.display()
-            )
-        })?;
-    let media_type = entry
-        .get("mediaType")
-        .and_then(|v| v.as_str())
-        .unwrap_or(plaza_registry::manifest::media_type::OCI_MANIFEST)
-        .to_owned();
-    let digest = entry
-        .get("digest")
-        .and_then(|v| v.as_str())
-        .and_then(|d| Digest::parse(d).ok())
-        .with_context(|| format!("{}: the entry has no valid digest", index_path.display()))?;
-    Ok((media_type, digest))
-}
-
-fn blob_path(dir: &Path, digest: &Digest) -> PathBuf {
-    dir.join("blobs")
-        .join(digest.algorithm().as_str())
-        .join(digest.hex())
-}
-
 /// Pushes the layout's manifest for `version` with everything it references, tagged `version`.
 async fn push_layout(
     registry: &RegistryClient,
@@ -295,7 +245,7 @@ async fn push_layout(
     repo: &str,
     version: &str,
 ) -> anyhow::Result<Subject> {
-    let (media_type, digest) = layout_entry(dir, version)?;
+    let (media_type, digest) = find_entry(dir, version)?;
     let bytes = push_tree(registry, dir, repo, &media_type, &digest).await?;
     registry
         .put_manifest(repo, version, &media_type, &bytes)
@@ -345,14 +295,9 @@ async fn push_tree(
             .await?;
     }
     for blob in parsed.required_blob_digests() {
+        // The registry verifies each upload against its digest, so a damaged blob is refused
+        // there (`DIGEST_INVALID`) without hashing it here first.
         let file = blob_path(dir, blob);
-        let (actual, _) = file_digest(&file).await?;
-        if actual != *blob {
-            bail!(
-                "{}: the layout is damaged (it hashes to {actual}, not {blob})",
-                file.display()
-            );
-        }
         let short = blob.hex().get(..12).unwrap_or(blob.hex()).to_owned();
         if registry.push_file(repo, blob, &file, &short).await? {
             println!("  uploaded {blob}");
