@@ -285,33 +285,150 @@ fn policy_push_list_and_show_manage_the_orgs_versions_on_a_real_server() {
     child.wait().unwrap();
 }
 
-/// Writes an OCI image layout holding one Wasm artifact tagged `1.0`; returns the manifest digest.
-fn wasm_layout(dir: &std::path::Path) -> String {
+/// Writes an OCI image layout holding one image manifest, tagged `tag`, with the config
+/// `config` of `config_type` and `layers` (media type, bytes); returns the manifest digest.
+fn image_layout(
+    dir: &std::path::Path,
+    tag: &str,
+    config_type: &str,
+    config: &[u8],
+    layers: &[(&str, Vec<u8>)],
+) -> String {
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let put = |bytes: &[u8]| {
         let d = plaza_registry::Digest::sha256_of(bytes);
         std::fs::write(blobs.join(d.hex()), bytes).unwrap();
-        (d.to_string(), bytes.len())
+        serde_json::json!({"digest": d.to_string(), "size": bytes.len()})
     };
-    let (config, config_len) = put(br#"{"architecture":"wasm","os":"wasip2","layerDigests":[]}"#);
-    let layer: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
-    let (layer_digest, layer_len) = put(&layer);
+    let mut config_desc = put(config);
+    config_desc["mediaType"] = config_type.into();
+    let layer_descs: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|(media_type, bytes)| {
+            let mut d = put(bytes);
+            d["mediaType"] = (*media_type).into();
+            d
+        })
+        .collect();
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.wasm.config.v0+json", "digest": config, "size": config_len},
-        "layers": [{"mediaType": "application/wasm", "digest": layer_digest, "size": layer_len}]
+        "config": config_desc,
+        "layers": layer_descs,
     })
     .to_string();
-    let (manifest_digest, manifest_len) = put(manifest.as_bytes());
+    let desc = put(manifest.as_bytes());
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     let index = serde_json::json!({"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest_len,
-        "annotations": {"org.opencontainers.image.ref.name": "1.0"}
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": desc["digest"], "size": desc["size"],
+        "annotations": {"org.opencontainers.image.ref.name": tag}
     }]});
     std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
-    manifest_digest
+    desc["digest"].as_str().unwrap().to_owned()
+}
+
+/// Writes an OCI image layout holding one Wasm artifact tagged `1.0`; returns the manifest digest.
+fn wasm_layout(dir: &std::path::Path) -> String {
+    let layer: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    image_layout(
+        dir,
+        "1.0",
+        "application/vnd.wasm.config.v0+json",
+        br#"{"architecture":"wasm","os":"wasip2","layerDigests":[]}"#,
+        &[("application/wasm", layer)],
+    )
+}
+
+/// Every blob of the layout `from` is in the layout `to`, byte for byte.
+fn same_blobs(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from.join("blobs/sha256")).unwrap() {
+        let entry = entry.unwrap();
+        let pulled = std::fs::read(to.join("blobs/sha256").join(entry.file_name()))
+            .unwrap_or_else(|e| panic!("blob {:?} was not pulled back: {e}", entry.file_name()));
+        assert_eq!(
+            pulled,
+            std::fs::read(entry.path()).unwrap(),
+            "blob {:?} differs",
+            entry.file_name()
+        );
+    }
+}
+
+/// `bytes` compressed by the system's gzip.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("gzip")
+        .args(["-n", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+#[test]
+fn skopeo_pushes_and_pulls_a_multi_layer_container_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    let layers: Vec<(&str, Vec<u8>)> = (0..4u8)
+        .map(|i| {
+            let plain: Vec<u8> = (0..=255u8)
+                .cycle()
+                .skip(i.into())
+                .take(200_000 + usize::from(i))
+                .collect();
+            // Really gzip: skopeo compresses a "gzip" layer that is not, which would change it.
+            ("application/vnd.oci.image.layer.v1.tar+gzip", gzip(&plain))
+        })
+        .collect();
+    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{}}"#;
+    image_layout(
+        &layout,
+        "2.0",
+        "application/vnd.oci.image.config.v1+json",
+        config,
+        &layers,
+    );
+    let (mut child, base, _) = start_demo(dir.path());
+    let host = base.trim_start_matches("http://");
+    let image = format!("docker://{host}/demo/com.example.container:2.0");
+    let creds = format!("ci:{DEMO_TOKEN}");
+    let skopeo = |args: &[&str]| {
+        std::process::Command::new("skopeo")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        &creds,
+        &format!("oci:{}:2.0", layout.display()),
+        &image,
+    ]);
+    assert!(out.status.success(), "push: {}", text(&out.stderr));
+    let back = dir.path().join("back");
+    let out = skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--src-creds",
+        &creds,
+        &image,
+        &format!("oci:{}:2.0", back.display()),
+    ]);
+    assert!(out.status.success(), "pull: {}", text(&out.stderr));
+    // skopeo may re-serialise the manifest itself; the config and every layer come back intact.
+    for bytes in std::iter::once(config.as_slice()).chain(layers.iter().map(|(_, b)| b.as_slice()))
+    {
+        let d = plaza_registry::Digest::sha256_of(bytes);
+        let pulled = std::fs::read(back.join("blobs/sha256").join(d.hex()))
+            .unwrap_or_else(|e| panic!("blob {d} was not pulled back: {e}"));
+        assert!(pulled == bytes, "blob {d} differs");
+    }
+    stop(&mut child);
 }
 
 #[test]
@@ -361,16 +478,7 @@ fn skopeo_pushes_and_pulls_a_wasm_artifact_through_the_registry() {
         &format!("oci:{}:1.0", back.display()),
     ]);
     assert!(out.status.success(), "pull: {}", text(&out.stderr));
-    for entry in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
-        let entry = entry.unwrap();
-        let pulled = std::fs::read(back.join("blobs/sha256").join(entry.file_name())).unwrap();
-        assert_eq!(
-            pulled,
-            std::fs::read(entry.path()).unwrap(),
-            "blob {:?} differs",
-            entry.file_name()
-        );
-    }
+    same_blobs(&layout, &back);
     let out = skopeo(&[
         "list-tags",
         "--tls-verify=false",
@@ -479,6 +587,14 @@ fn plaza_package_output_is_read_by_skopeo_and_pushed_to_the_registry() {
         "{}",
         text(&out.stdout)
     );
+    // umoci, another OCI tool, reads the layout and sees the version's tag.
+    let umoci = std::process::Command::new("umoci")
+        .args(["ls", "--layout"])
+        .arg(dir.path().join("oci"))
+        .output()
+        .expect("umoci runs (scripts/test installs it: apt-get install umoci)");
+    assert!(umoci.status.success(), "{}", text(&umoci.stderr));
+    assert_eq!(text(&umoci.stdout).trim(), "1.2.0");
 
     let (mut child, base, _) = start_demo(dir.path());
     let host = base.trim_start_matches("http://");
