@@ -11,7 +11,10 @@ use crate::ids::{ExceptionId, OrgId, TeamId, TokenId, UserId};
 use crate::policy::{Decision, OrgPolicyVersion, PolicyException, PolicyMode};
 use crate::registry::StoredManifest;
 use crate::token::{ApiToken, TokenHash};
-use crate::usage::{DeadLetter, StoredOutcome};
+use crate::usage::{
+    DeadLetter, InstanceSequences, PeriodMarker, RollupBucket, StoredCorrection, StoredOutcome,
+    UsageScope,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -130,6 +133,12 @@ pub trait AppRepo: Send + Sync {
     ) -> StoreResult<AppVersion>;
     /// The org's app versions, by app id then registration order.
     async fn list_app_versions(&self, org: &OrgId) -> StoreResult<Vec<AppVersion>>;
+    /// The app's most recently registered version in the org, if any.
+    async fn latest_app_version(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+    ) -> StoreResult<Option<AppVersion>>;
 }
 
 /// The audit log.
@@ -271,22 +280,42 @@ pub trait RegistryRepo: Send + Sync {
 /// Metered usage: events counted exactly once, conflicts and dead letters.
 #[async_trait]
 pub trait UsageRepo: Send + Sync {
-    /// Records validated events of `org` in one transaction, in order, and says per event
-    /// whether it was counted, was a duplicate of an identical event already counted (same
-    /// app and event id, same content hash), or conflicts with one (same ids, other content:
-    /// recorded in the conflict log, not counted). Dedup has no window: it is forever.
+    /// Records validated events of `org` in one transaction and says per event (in input
+    /// order) whether it was counted, was a duplicate of an identical event already counted
+    /// (same app and event id, same content hash; within the batch too), conflicts with one
+    /// (same ids, other content: recorded in the conflict log, not counted), or is a correction
+    /// the store refuses (its `ref` names no counted usage event of that app, metric and
+    /// instance). Dedup has no window: it is forever. The same transaction keeps the rollups
+    /// and the instances' sequence numbers up to date and audits each correction as `actor`.
     async fn record_usage(
         &self,
         org: &OrgId,
         events: &[plaza_metering::ValidatedEvent],
         received_at: DateTime<Utc>,
+        actor: &str,
     ) -> StoreResult<Vec<StoredOutcome>>;
     /// Keeps rejected events for inspection and replay.
     async fn add_dead_letters(&self, letters: &[DeadLetter]) -> StoreResult<()>;
-    /// The org's dead letters, oldest first, at most `limit`.
-    async fn list_dead_letters(&self, org: &OrgId, limit: u32) -> StoreResult<Vec<DeadLetter>>;
+    /// The org's dead letters, oldest first, at most `limit`; replayed ones only when
+    /// `include_replayed`.
+    async fn list_dead_letters(
+        &self,
+        org: &OrgId,
+        limit: u32,
+        include_replayed: bool,
+    ) -> StoreResult<Vec<DeadLetter>>;
+    /// One dead letter of the org; `NotFound` otherwise.
+    async fn get_dead_letter(&self, org: &OrgId, id: &str) -> StoreResult<DeadLetter>;
+    /// Marks a dead letter replayed with the replay's status (`accepted` or `duplicate`).
+    async fn mark_dead_letter_replayed(
+        &self,
+        org: &OrgId,
+        id: &str,
+        at: DateTime<Utc>,
+        status: &str,
+    ) -> StoreResult<()>;
     /// The sum of `metric`'s values (in its canonical unit, as an exact decimal string) for
-    /// `app_id` over `[from, until)`, and how many events made it.
+    /// `app_id` over `[from, until)`, corrections applied, and how many events count.
     async fn usage_total(
         &self,
         org: &OrgId,
@@ -295,6 +324,50 @@ pub trait UsageRepo: Send + Sync {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<(String, u64)>;
+    /// The rollup buckets in scope (buckets starting in `[from, until)`), by app, instance and
+    /// bucket.
+    async fn rollup_buckets(
+        &self,
+        org: &OrgId,
+        scope: &UsageScope,
+    ) -> StoreResult<Vec<RollupBucket>>;
+    /// The raw usage events in scope (by `occurred_at`) and every correction of them, for
+    /// exact recomputation (`plaza_metering::aggregate`).
+    async fn usage_events(
+        &self,
+        org: &OrgId,
+        scope: &UsageScope,
+    ) -> StoreResult<Vec<plaza_metering::ValidatedEvent>>;
+    /// The sequence numbers each instance reported, optionally of one app and one instance.
+    async fn instance_sequences(
+        &self,
+        org: &OrgId,
+        app_id: Option<&str>,
+        instance_id: Option<&str>,
+    ) -> StoreResult<Vec<InstanceSequences>>;
+    /// Stores (or replaces, for the same app, instance and period start) a period-complete
+    /// marker, audited.
+    async fn put_period_marker(
+        &self,
+        org: &OrgId,
+        marker: &PeriodMarker,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// The org's period markers, optionally of one app and one instance, by period.
+    async fn list_period_markers(
+        &self,
+        org: &OrgId,
+        app_id: Option<&str>,
+        instance_id: Option<&str>,
+    ) -> StoreResult<Vec<PeriodMarker>>;
+    /// The corrections received at or after `since`, oldest first, with the period they
+    /// correct.
+    async fn list_corrections(
+        &self,
+        org: &OrgId,
+        app_id: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoredCorrection>>;
 }
 
 /// Everything a Plaza server needs from its store.

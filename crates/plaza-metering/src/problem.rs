@@ -96,6 +96,10 @@ codes! {
     UnknownApp = "unknown_app", "ingest", "the appId is not an app the caller's org has registered";
     /// The event id was counted before with other content (found by the store at ingest).
     EventIdConflict = "event_id_conflict", "ingest", "the eventId was already counted with other content: recorded as a conflict, not counted";
+    /// A correction refers to no counted usage event of its app (found by the store at ingest).
+    UnknownRef = "unknown_ref", "ingest", "a void or adjust refers to no counted usage event of the app (it may come later: replay the dead letter then)";
+    /// A correction names another metric or instance than the event it corrects.
+    RefMismatch = "ref_mismatch", "ingest", "a void or adjust names another metric or instance than the usage event it corrects";
 }
 
 impl fmt::Display for Code {

@@ -23,13 +23,16 @@ use utoipa::{Modify, OpenApi};
         routes::policies::list, routes::policies::push, routes::policies::show, routes::policies::preview,
         routes::policies::mode, routes::policies::set_mode, routes::policies::exceptions, routes::policies::grant,
         routes::policies::revoke, routes::policies::decisions,
-        routes::usage::ingest, routes::usage::dead_letters,
+        routes::usage::ingest, routes::usage::dead_letters, routes::usage::replay,
+        routes::usage::query, routes::usage::gaps, routes::usage::periods, routes::usage::mark_period,
+        routes::usage::corrections,
     ),
     components(schemas(Problem, ProblemItem, OrgView, TeamView, UserView, MeView, TokenView, CreatedTokenView,
         NewTokenRequest, NewTeamRequest, RoleName, NewUserRequest, SetRolesRequest, AuditRecordView, AuditVerifyView,
         AppVersionView, ValidationView, HealthView, PolicyFileView, PolicyPushRequest, PolicyVersionView,
         PolicyModeView, NewExceptionRequest, ExceptionView, DecisionView, PreviewRowView,
-        IngestReportView, EventReportView, EventProblemView, DeadLetterView)),
+        IngestReportView, EventReportView, EventProblemView, DeadLetterView,
+        UsageAnswerView, UsageRowView, InstanceGapsView, PeriodMarkRequest, PeriodStatusView, CorrectionView)),
     modifiers(&BearerAuth, &ProblemResponses),
 )]
 struct ApiDoc;

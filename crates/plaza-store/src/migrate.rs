@@ -48,6 +48,11 @@ const SQLITE: &[Embedded] = &[
         "usage",
         include_str!("../migrations/sqlite/0006_usage.sql"),
     ),
+    (
+        7,
+        "usage rollups",
+        include_str!("../migrations/sqlite/0007_usage_rollups.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -81,6 +86,11 @@ const POSTGRES: &[Embedded] = &[
         6,
         "usage",
         include_str!("../migrations/postgres/0006_usage.sql"),
+    ),
+    (
+        7,
+        "usage rollups",
+        include_str!("../migrations/postgres/0007_usage_rollups.sql"),
     ),
 ];
 

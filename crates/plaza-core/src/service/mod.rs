@@ -13,7 +13,10 @@ mod usage;
 pub use identity::{Bootstrap, OidcIdentity};
 pub use policy::{outcome_of, GateFinding, PreviewRow, MAX_EXCEPTION_DAYS, POLICY_ERROR_RULE};
 pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
-pub use usage::{EventReport, EventStatus, IngestReport};
+pub use usage::{
+    EventReport, EventStatus, GroupBy, IngestReport, InstanceGaps, PeriodStatus, UsageAnswer,
+    UsageQuery, UsageRow, MAX_QUERY_WINDOWS,
+};
 
 use crate::clock::Clock;
 use crate::ports::Store;

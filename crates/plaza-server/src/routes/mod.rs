@@ -89,6 +89,12 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::GET, "/api/orgs/{org}/decisions", OrgMember, get(policies::decisions)),
         r(Method::POST, "/api/usage/events", PUBLISHER, post(usage::ingest)),
         r(Method::GET, "/api/usage/dead-letters", PUBLISHER, get(usage::dead_letters)),
+        r(Method::POST, "/api/usage/dead-letters/{id}/replay", PUBLISHER, post(usage::replay)),
+        r(Method::GET, "/api/usage/query", PUBLISHER, get(usage::query)),
+        r(Method::GET, "/api/usage/gaps", PUBLISHER, get(usage::gaps)),
+        r(Method::GET, "/api/usage/periods", PUBLISHER, get(usage::periods)),
+        r(Method::POST, "/api/usage/periods", PUBLISHER, post(usage::mark_period)),
+        r(Method::GET, "/api/usage/corrections", PUBLISHER, get(usage::corrections)),
         // The OCI Distribution API authenticates and authorizes inside (`oci::access`), so that
         // registry clients get the spec's error bodies and challenges.
         r(Method::GET, "/v2/", Public, get(crate::oci::base)),

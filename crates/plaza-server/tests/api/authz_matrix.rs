@@ -79,6 +79,12 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/api/orgs/{org}/decisions", Rule::Member),
     ("POST", "/api/usage/events", Rule::Publisher),
     ("GET", "/api/usage/dead-letters", Rule::Publisher),
+    ("POST", "/api/usage/dead-letters/{id}/replay", Rule::Publisher),
+    ("GET", "/api/usage/query", Rule::Publisher),
+    ("GET", "/api/usage/gaps", Rule::Publisher),
+    ("GET", "/api/usage/periods", Rule::Publisher),
+    ("POST", "/api/usage/periods", Rule::Publisher),
+    ("GET", "/api/usage/corrections", Rule::Publisher),
     ("GET", "/v2/", Rule::RegistryBase),
     ("GET", "/v2/token", Rule::RegistryBase),
     ("GET", "/v2/{*path}", Rule::RegistryPull),
@@ -151,6 +157,11 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
             "eventId": format!("evt-matrix-{n}"), "appId": "com.example.where2eat",
             "instanceId": "inst-9a3f", "metric": "api_calls", "value": 1,
             "timestamp": chrono::Utc::now().to_rfc3339(),
+        })),
+        ("POST", "/api/usage/periods") => json(serde_json::json!({
+            "appId": "com.example.where2eat", "instanceId": "inst-9a3f",
+            "start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:00Z",
+            "firstSequence": 1, "lastSequence": n,
         })),
         ("POST", "/api/orgs/{org}/apps") | ("POST", "/api/manifests/validate") => {
             Some(("application/yaml", SEED_MANIFEST.as_bytes().to_vec()))

@@ -10,3 +10,4 @@ mod operations;
 mod policies;
 mod support;
 mod usage;
+mod usage_query;

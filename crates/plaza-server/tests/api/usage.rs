@@ -13,7 +13,7 @@ const SEED_EVENT: &str = include_str!("../../../../../shared/seed/examples/usage
 
 /// A server whose clock reads 2026-01-10T15:00Z (an hour after the seed event), with the seed
 /// app registered.
-async fn app_with_seed() -> (TestApp, String) {
+pub async fn app_with_seed() -> (TestApp, String) {
     let at = chrono::Utc.with_ymd_and_hms(2026, 1, 10, 15, 0, 0).unwrap();
     let app = TestApp::build(
         plaza_server::ServerConfig::default(),
@@ -33,7 +33,7 @@ async fn app_with_seed() -> (TestApp, String) {
     (app, author)
 }
 
-async fn post(
+pub async fn post(
     app: &TestApp,
     token: &str,
     content_type: &'static str,
@@ -48,7 +48,7 @@ async fn post(
     .await
 }
 
-fn statuses(r: &crate::support::Reply) -> Vec<String> {
+pub fn statuses(r: &crate::support::Reply) -> Vec<String> {
     r.body["events"]
         .as_array()
         .unwrap()

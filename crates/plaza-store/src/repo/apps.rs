@@ -160,4 +160,23 @@ impl AppRepo for SqlStore {
         .map(app_from_row)
         .collect()
     }
+
+    async fn latest_app_version(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+    ) -> StoreResult<Option<AppVersion>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM app_versions WHERE org_id = $1 AND app_id = $2 \
+             ORDER BY position DESC LIMIT 1"
+        ))
+        .bind(org.as_str())
+        .bind(app_id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_err)?
+        .as_ref()
+        .map(app_from_row)
+        .transpose()
+    }
 }

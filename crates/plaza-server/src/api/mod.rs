@@ -10,6 +10,9 @@ use plaza_core::token::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod usage;
+pub use usage::*;
+
 /// An organisation.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -576,133 +579,6 @@ impl From<plaza_core::service::PreviewRow> for PreviewRowView {
             after: r.after.as_str().into(),
             new_rules: r.new_rules,
             gone_rules: r.gone_rules,
-        }
-    }
-}
-
-/// One problem with one usage event.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EventProblemView {
-    /// Stable code, e.g. `unknown_metric` (docs/metering.md lists them).
-    pub code: String,
-    /// JSON pointer: relative to the body for decoding problems, to the event otherwise.
-    pub pointer: String,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it.
-    pub hint: String,
-    /// 1-based line in the body, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
-}
-
-impl From<plaza_metering::Problem> for EventProblemView {
-    fn from(p: plaza_metering::Problem) -> Self {
-        Self {
-            code: p.code.as_str().to_owned(),
-            pointer: p.pointer,
-            message: p.message,
-            hint: p.hint,
-            line: p.line,
-            column: p.column,
-        }
-    }
-}
-
-/// What happened to one usage event.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EventReportView {
-    /// 0-based position in the body.
-    pub index: usize,
-    /// The event id, when it could be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_id: Option<String>,
-    /// `accepted` (committed), `duplicate`, `conflict` or `rejected`.
-    pub status: String,
-    /// Why it was rejected or conflicts.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<EventProblemView>,
-}
-
-/// The outcome of an ingest request: counts, then one entry per event in body order.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct IngestReportView {
-    /// Events counted now.
-    pub accepted: usize,
-    /// Events already counted with identical content.
-    pub duplicates: usize,
-    /// Event ids reused with other content (recorded, not counted).
-    pub conflicts: usize,
-    /// Invalid events (dead-lettered).
-    pub rejected: usize,
-    /// One entry per event.
-    pub events: Vec<EventReportView>,
-}
-
-impl From<plaza_core::service::IngestReport> for IngestReportView {
-    fn from(r: plaza_core::service::IngestReport) -> Self {
-        use plaza_core::service::EventStatus;
-        Self {
-            accepted: r.accepted,
-            duplicates: r.duplicates,
-            conflicts: r.conflicts,
-            rejected: r.rejected,
-            events: r
-                .events
-                .into_iter()
-                .map(|e| EventReportView {
-                    index: e.index,
-                    event_id: e.event_id,
-                    status: match e.status {
-                        EventStatus::Accepted => "accepted",
-                        EventStatus::Duplicate => "duplicate",
-                        EventStatus::Conflict => "conflict",
-                        EventStatus::Rejected => "rejected",
-                    }
-                    .to_owned(),
-                    problems: e.problems.into_iter().map(Into::into).collect(),
-                })
-                .collect(),
-        }
-    }
-}
-
-/// A rejected usage event kept for inspection and replay.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DeadLetterView {
-    /// Its id.
-    pub id: String,
-    /// When it arrived.
-    pub received_at: DateTime<Utc>,
-    /// 0-based position in its request body.
-    pub index: u64,
-    /// 1-based line of the body where it started (0 when not known).
-    pub line: u64,
-    /// The event as decoded; absent when it could not be decoded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
-    pub event: Option<serde_json::Value>,
-    /// Every reason it was rejected.
-    #[schema(value_type = Vec<Object>)]
-    pub problems: serde_json::Value,
-}
-
-impl From<plaza_core::usage::DeadLetter> for DeadLetterView {
-    fn from(d: plaza_core::usage::DeadLetter) -> Self {
-        Self {
-            id: d.id,
-            received_at: d.received_at,
-            index: d.index,
-            line: d.line,
-            event: d.event,
-            problems: d.problems,
         }
     }
 }
