@@ -5,4 +5,5 @@ mod policy;
 mod push_pull;
 mod serve;
 mod support;
+mod usage_crash;
 mod validate;
