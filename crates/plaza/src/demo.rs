@@ -43,6 +43,10 @@ pub async fn seed(services: &Services, fixed: Option<String>) -> anyhow::Result<
         populate(services).await.context("seeding the demo org")?;
         return Ok(boot.token);
     }
+    // A first start stopped part-way (killed while seeding) finishes seeding now.
+    populate(services)
+        .await
+        .context("completing the demo org")?;
     if let Some(t) = &fixed {
         match services.authenticate_token(t.expose()).await {
             Ok(_) => return Ok(t.clone()),
@@ -78,7 +82,9 @@ async fn populate(services: &Services) -> anyhow::Result<()> {
         ("payments", "Payments"),
         ("data", "Data Science"),
     ] {
-        services.create_team(&admin, &org, slug, name).await?;
+        if services.team(&org, slug).await.is_err() {
+            services.create_team(&admin, &org, slug, name).await?;
+        }
     }
     let people: [(&str, &str, &[Role], &str); 5] = [
         (
@@ -98,20 +104,26 @@ async fn populate(services: &Services) -> anyhow::Result<()> {
         ),
     ];
     for (handle, name, roles, team) in people {
-        let email = format!("{handle}@demo.example");
-        services
-            .create_user(
-                &admin,
-                &org,
-                handle,
-                Some(name),
-                Some(&email),
-                RoleSet::new(roles.iter().copied()),
-            )
-            .await?;
+        if services.user_by_handle(&org.id, handle).await.is_err() {
+            let email = format!("{handle}@demo.example");
+            services
+                .create_user(
+                    &admin,
+                    &org,
+                    handle,
+                    Some(name),
+                    Some(&email),
+                    RoleSet::new(roles.iter().copied()),
+                )
+                .await?;
+        }
         let team = services.team(&org, team).await?;
-        services.add_team_member(&admin, &team, handle).await?;
+        let members = services.team_members(&team).await?;
+        if !members.iter().any(|m| m.handle == handle) {
+            services.add_team_member(&admin, &team, handle).await?;
+        }
     }
+    let registered = services.list_app_versions(&org).await?;
     let alice = services.user_by_handle(&org.id, "alice").await?;
     let alice = services
         .principal_for(
@@ -130,6 +142,13 @@ async fn populate(services: &Services) -> anyhow::Result<()> {
             )
         })?;
         let json = serde_json::to_value(&manifest)?;
+        let known = registered.iter().any(|v| {
+            Some(v.app_id.as_str()) == json["id"].as_str()
+                && Some(v.version.as_str()) == json["version"].as_str()
+        });
+        if known {
+            continue;
+        }
         // Through the policy gate, as a submission would go, so the decision log has entries.
         services.evaluate_app(&org, &json, None).await?;
         services.register_app_version(&alice, &org, json).await?;
@@ -161,6 +180,25 @@ mod tests {
         assert!(s.authenticate_token(fresh.expose()).await.is_ok());
         let org = s.org_by_slug(DEMO_ORG).await.unwrap();
         assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_first_start_killed_while_seeding_is_completed_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = services(dir.path()).await;
+        // Killed right after the org and its admin were created, before anything else.
+        s.bootstrap(DEMO_ORG, "Demo Org", DEMO_ADMIN, None)
+            .await
+            .unwrap();
+        seed(&s, None).await.unwrap();
+        let org = s.org_by_slug(DEMO_ORG).await.unwrap();
+        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 3);
+        let payments = s.team(&org, "payments").await.unwrap();
+        assert_eq!(s.team_members(&payments).await.unwrap().len(), 2);
+        // And again: nothing doubles.
+        seed(&s, None).await.unwrap();
+        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 3);
+        assert_eq!(s.team_members(&payments).await.unwrap().len(), 2);
     }
 
     #[tokio::test]
