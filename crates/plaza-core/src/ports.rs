@@ -360,6 +360,15 @@ pub trait UsageRepo: Send + Sync {
         app_id: Option<&str>,
         instance_id: Option<&str>,
     ) -> StoreResult<Vec<PeriodMarker>>;
+    /// The org's own late-arrival window in days, if it set one.
+    async fn usage_late_arrival_days(&self, org: &OrgId) -> StoreResult<Option<u32>>;
+    /// Sets the org's late-arrival window (`None`: back to the server default), audited.
+    async fn set_usage_late_arrival_days(
+        &self,
+        org: &OrgId,
+        days: Option<u32>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
     /// The corrections received at or after `since`, oldest first, with the period they
     /// correct.
     async fn list_corrections(

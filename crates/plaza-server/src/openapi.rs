@@ -25,14 +25,14 @@ use utoipa::{Modify, OpenApi};
         routes::policies::revoke, routes::policies::decisions,
         routes::usage::ingest, routes::usage::dead_letters, routes::usage::replay,
         routes::usage::query, routes::usage::gaps, routes::usage::periods, routes::usage::mark_period,
-        routes::usage::corrections,
+        routes::usage::corrections, routes::usage::settings, routes::usage::set_settings,
     ),
     components(schemas(Problem, ProblemItem, OrgView, TeamView, UserView, MeView, TokenView, CreatedTokenView,
         NewTokenRequest, NewTeamRequest, RoleName, NewUserRequest, SetRolesRequest, AuditRecordView, AuditVerifyView,
         AppVersionView, ValidationView, HealthView, PolicyFileView, PolicyPushRequest, PolicyVersionView,
         PolicyModeView, NewExceptionRequest, ExceptionView, DecisionView, PreviewRowView,
         IngestReportView, EventReportView, EventProblemView, DeadLetterView,
-        UsageAnswerView, UsageRowView, InstanceGapsView, PeriodMarkRequest, PeriodStatusView, CorrectionView)),
+        UsageAnswerView, UsageRowView, InstanceGapsView, PeriodMarkRequest, PeriodStatusView, CorrectionView, UsageSettingsView, UsageSettingsRequest)),
     modifiers(&BearerAuth, &ProblemResponses),
 )]
 struct ApiDoc;

@@ -15,7 +15,7 @@ pub use policy::{outcome_of, GateFinding, PreviewRow, MAX_EXCEPTION_DAYS, POLICY
 pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 pub use usage::{
     EventReport, EventStatus, GroupBy, IngestReport, InstanceGaps, PeriodStatus, UsageAnswer,
-    UsageQuery, UsageRow, MAX_QUERY_WINDOWS,
+    UsageQuery, UsageRow, MAX_LATE_ARRIVAL_DAYS, MAX_QUERY_WINDOWS,
 };
 
 use crate::clock::Clock;

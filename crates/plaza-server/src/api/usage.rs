@@ -334,3 +334,22 @@ impl From<plaza_core::usage::StoredCorrection> for CorrectionView {
         }
     }
 }
+
+/// An org's metering settings.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageSettingsView {
+    /// How old (in days) an event may be when it arrives.
+    pub late_arrival_days: u32,
+    /// `org` when the org set it, `server` when the server's default applies.
+    pub source: String,
+}
+
+/// Body of `PUT /api/orgs/{org}/usage-settings`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageSettingsRequest {
+    /// 1–3650 days, or null to fall back to the server's default.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub late_arrival_days: Option<u32>,
+}

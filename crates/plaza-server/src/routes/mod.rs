@@ -87,6 +87,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::POST, "/api/orgs/{org}/exceptions", COUNCIL, post(policies::grant)),
         r(Method::DELETE, "/api/orgs/{org}/exceptions/{id}", COUNCIL, delete(policies::revoke)),
         r(Method::GET, "/api/orgs/{org}/decisions", OrgMember, get(policies::decisions)),
+        r(Method::GET, "/api/orgs/{org}/usage-settings", OrgMember, get(usage::settings)),
+        r(Method::PUT, "/api/orgs/{org}/usage-settings", ADMIN, put(usage::set_settings)),
         r(Method::POST, "/api/usage/events", PUBLISHER, post(usage::ingest)),
         r(Method::GET, "/api/usage/dead-letters", PUBLISHER, get(usage::dead_letters)),
         r(Method::POST, "/api/usage/dead-letters/{id}/replay", PUBLISHER, post(usage::replay)),

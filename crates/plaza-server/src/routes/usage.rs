@@ -7,7 +7,7 @@
 
 use crate::api::{
     CorrectionView, DeadLetterView, IngestReportView, InstanceGapsView, PeriodMarkRequest,
-    PeriodStatusView, UsageAnswerView,
+    PeriodStatusView, UsageAnswerView, UsageSettingsRequest, UsageSettingsView,
 };
 use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::{ApiError, Problem};
@@ -339,4 +339,41 @@ pub async fn corrections(
             .map(Into::into)
             .collect(),
     ))
+}
+
+async fn settings_view(s: &AppState, org: &Org) -> Result<UsageSettingsView, ApiError> {
+    let (days, own) = s
+        .services
+        .usage_late_arrival(org, s.config.usage_late_arrival_days)
+        .await?;
+    Ok(UsageSettingsView {
+        late_arrival_days: days,
+        source: if own { "org" } else { "server" }.into(),
+    })
+}
+
+/// The org's metering settings (the late-arrival window), and whether the org set them.
+#[utoipa::path(get, path = "/api/orgs/{org}/usage-settings", tag = "usage", security(("bearer" = [])),
+    params(("org" = String, Path)), responses((status = 200, body = UsageSettingsView)))]
+pub async fn settings(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+) -> Result<Json<UsageSettingsView>, ApiError> {
+    Ok(Json(settings_view(&s, &org).await?))
+}
+
+/// Sets the org's late-arrival window (1–3650 days; null: the server's default). Audited.
+#[utoipa::path(put, path = "/api/orgs/{org}/usage-settings", tag = "usage", security(("bearer" = [])),
+    params(("org" = String, Path)), request_body = UsageSettingsRequest,
+    responses((status = 200, body = UsageSettingsView)))]
+pub async fn set_settings(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Extension(org): Extension<Org>,
+    ApiJson(body): ApiJson<UsageSettingsRequest>,
+) -> Result<Json<UsageSettingsView>, ApiError> {
+    s.services
+        .set_usage_late_arrival(&p, &org, body.late_arrival_days)
+        .await?;
+    Ok(Json(settings_view(&s, &org).await?))
 }

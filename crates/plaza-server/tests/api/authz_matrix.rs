@@ -77,6 +77,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/api/orgs/{org}/exceptions", Rule::Council),
     ("DELETE", "/api/orgs/{org}/exceptions/{id}", Rule::Council),
     ("GET", "/api/orgs/{org}/decisions", Rule::Member),
+    ("GET", "/api/orgs/{org}/usage-settings", Rule::Member),
+    ("PUT", "/api/orgs/{org}/usage-settings", Rule::Admin),
     ("POST", "/api/usage/events", Rule::Publisher),
     ("GET", "/api/usage/dead-letters", Rule::Publisher),
     ("POST", "/api/usage/dead-letters/{id}/replay", Rule::Publisher),
@@ -158,6 +160,9 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
             "instanceId": "inst-9a3f", "metric": "api_calls", "value": 1,
             "timestamp": chrono::Utc::now().to_rfc3339(),
         })),
+        ("PUT", "/api/orgs/{org}/usage-settings") => {
+            json(serde_json::json!({"lateArrivalDays": 40}))
+        }
         ("POST", "/api/usage/periods") => json(serde_json::json!({
             "appId": "com.example.where2eat", "instanceId": "inst-9a3f",
             "start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:00Z",

@@ -394,3 +394,48 @@ async fn gaps_are_reported_and_periods_complete_when_every_number_arrives() {
         .await;
     assert!(r.text.contains("firstSequence"), "{}", r.text);
 }
+
+#[tokio::test]
+async fn an_org_sets_its_own_late_arrival_window() {
+    let (app, author) = app_with_seed().await;
+    // The clock reads 2026-01-10T15:00Z; the server default is 35 days.
+    let old = ev("old", "inst-1", "1", "2025-11-20T00:00:00Z", "");
+    let r = post(&app, &author, "application/json", &old).await;
+    assert_eq!(statuses(&r), ["rejected"]);
+    let r = app
+        .get("/api/orgs/acme/usage-settings", Some(&author))
+        .await;
+    assert_eq!(
+        r.body,
+        serde_json::json!({"lateArrivalDays": 35, "source": "server"})
+    );
+    let set = |days: serde_json::Value| {
+        app.send_json(
+            axum::http::Method::PUT,
+            "/api/orgs/acme/usage-settings",
+            Some(&app.admin_token),
+            serde_json::json!({ "lateArrivalDays": days }),
+        )
+    };
+    let r = set(90.into()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["source"], "org");
+    let old = old.replace("\"old\"", "\"old2\"");
+    assert_eq!(
+        statuses(&post(&app, &author, "application/json", &old).await),
+        ["accepted"]
+    );
+    // Out of range is refused with the range; null goes back to the default.
+    let r = set(0.into()).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("3650"), "{}", r.text);
+    let r = set(serde_json::Value::Null).await;
+    assert_eq!(
+        r.body,
+        serde_json::json!({"lateArrivalDays": 35, "source": "server"})
+    );
+    let audit = app
+        .get("/api/audit?action=usage.settings", Some(&app.admin_token))
+        .await;
+    assert!(audit.text.contains("usage.settings.set"), "{}", audit.text);
+}

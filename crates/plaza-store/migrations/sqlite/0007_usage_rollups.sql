@@ -60,3 +60,10 @@ CREATE TABLE usage_periods (
 -- was replayed and what the replay gave (accepted or duplicate).
 ALTER TABLE usage_dead_letters ADD COLUMN replayed_at BIGINT;
 ALTER TABLE usage_dead_letters ADD COLUMN replay_status TEXT;
+
+-- Per-org metering settings; an org without a row uses the server's defaults.
+CREATE TABLE usage_settings (
+    org_id             TEXT PRIMARY KEY REFERENCES orgs (id),
+    late_arrival_days  BIGINT NOT NULL,
+    updated_at         BIGINT NOT NULL
+);

@@ -20,7 +20,9 @@ mod users;
 
 use crate::db::backend_err;
 use crate::store::Tx;
+use plaza_core::ids::OrgId;
 use plaza_core::ports::StoreResult;
+use plaza_core::StoreError;
 
 pub use audit::MAX_AUDIT_PAGE;
 pub use policies::MAX_DECISION_PAGE;
@@ -37,4 +39,16 @@ pub(crate) async fn exists(tx: &mut Tx, sql: &str, args: &[&str]) -> StoreResult
         .await
         .map_err(backend_err)?
         .is_some())
+}
+
+/// `NotFound` unless `org` exists.
+pub(crate) async fn require_org(tx: &mut Tx, org: &OrgId) -> StoreResult<()> {
+    if exists(tx, "SELECT 1 FROM orgs WHERE id = $1", &[org.as_str()]).await? {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound {
+            entity: "org",
+            key: org.to_string(),
+        })
+    }
 }

@@ -2,7 +2,7 @@
 //! JSON text), its enforcement mode, time-limited exceptions, and the append-only decision log
 //! (which is its own record, so recording a decision writes no audit record).
 
-use super::exists;
+use super::{exists, require_org};
 use crate::chain;
 use crate::db::{backend_err, millis, write_err, Cols};
 use crate::store::{finish, SqlStore, Tx};
@@ -85,18 +85,6 @@ fn decision_from_row(row: &AnyRow) -> StoreResult<Decision> {
 /// Turns a JSON serialisation failure of `what` into a backend error.
 fn json_err(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
     move |e| StoreError::Backend(format!("{what}: {e}"))
-}
-
-/// `NotFound` unless `org` exists.
-async fn require_org(tx: &mut Tx, org: &OrgId) -> StoreResult<()> {
-    if exists(tx, "SELECT 1 FROM orgs WHERE id = $1", &[org.as_str()]).await? {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound {
-            entity: "org",
-            key: org.to_string(),
-        })
-    }
 }
 
 /// `NotFound` unless `user` exists in `org` (a user of another org is not found there).

@@ -58,8 +58,8 @@ pub(super) struct IngestRun<'a> {
 
 impl Services {
     /// Ingests a body of usage events (`content_type` picks JSON, NDJSON or CloudEvents) for
-    /// `org` as `actor`, and reports per event. Fails as a whole only when the body cannot be
-    /// read at all.
+    /// `org` as `actor`, and reports per event. `default_late_window` applies unless the org set
+    /// its own. Fails as a whole only when the body cannot be read at all.
     pub async fn ingest_usage(
         &self,
         org: &Org,
@@ -67,13 +67,13 @@ impl Services {
         body: &[u8],
         content_type: &str,
         options: &ParseOptions,
-        late_window: TimeDelta,
+        default_late_window: TimeDelta,
     ) -> Result<IngestReport, CoreError> {
         let decoded = parse(body, content_type, options)?;
         let run = IngestRun {
             org,
             actor,
-            late_window,
+            late_window: self.late_window(org, default_late_window).await?,
             now: self.now(),
             dead_letter: true,
         };

@@ -6,9 +6,11 @@ mod ingest;
 mod query;
 mod replay;
 mod sequences;
+mod settings;
 
 pub use query::{GroupBy, UsageAnswer, UsageQuery, UsageRow, MAX_QUERY_WINDOWS};
 pub use sequences::{InstanceGaps, PeriodStatus};
+pub use settings::MAX_LATE_ARRIVAL_DAYS;
 
 use plaza_metering::Problem;
 use serde::Serialize;

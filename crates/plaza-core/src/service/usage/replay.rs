@@ -36,7 +36,7 @@ impl Services {
         actor: &str,
         id: &str,
         replacement: Option<&[u8]>,
-        late_window: TimeDelta,
+        default_late_window: TimeDelta,
     ) -> Result<IngestReport, CoreError> {
         let letter = self.store.get_dead_letter(&org.id, id).await?;
         if let Some((at, status)) = &letter.replayed {
@@ -78,7 +78,7 @@ impl Services {
         let run = IngestRun {
             org,
             actor,
-            late_window,
+            late_window: self.late_window(org, default_late_window).await?,
             now: self.now(),
             dead_letter: false,
         };

@@ -12,6 +12,7 @@ mod read;
 mod record;
 mod rollup;
 mod sequences;
+mod settings;
 
 use crate::store::{finish, SqlStore};
 use chrono::{DateTime, Utc};
@@ -137,6 +138,19 @@ impl UsageRepo for SqlStore {
         instance_id: Option<&str>,
     ) -> StoreResult<Vec<PeriodMarker>> {
         periods::list(self, org, app_id, instance_id).await
+    }
+
+    async fn usage_late_arrival_days(&self, org: &OrgId) -> StoreResult<Option<u32>> {
+        settings::late_arrival_days(self, org).await
+    }
+
+    async fn set_usage_late_arrival_days(
+        &self,
+        org: &OrgId,
+        days: Option<u32>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        settings::set_late_arrival_days(self, org, days, audit).await
     }
 
     async fn list_corrections(
