@@ -2,6 +2,7 @@
 //! `INSERT … ON CONFLICT DO NOTHING RETURNING` builder, and the row → [`ValidatedEvent`] decoder.
 
 use crate::db::{millis, Cols};
+use crate::store::Backend;
 use plaza_core::ports::StoreResult;
 use plaza_core::StoreError;
 use plaza_metering::{Decimal, EventKind, ValidatedEvent};
@@ -45,19 +46,36 @@ pub(super) fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
 
 /// `INSERT INTO usage_events (…) VALUES (…), … ON CONFLICT DO NOTHING RETURNING app_id,
 /// event_id` for `rows` rows.
-pub(super) fn insert_sql(rows: usize) -> String {
+pub(super) fn insert_sql(rows: usize, backend: Backend) -> String {
     let mut sql = format!("INSERT INTO usage_events ({EVENT_COLUMNS}) VALUES ");
     for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..PARAMS_PER_ROW {
-            let sep = if c == 0 { "" } else { ", " };
-            // Writing to a String cannot fail.
-            let _ = write!(sql, "{sep}${}", r * PARAMS_PER_ROW + c + 1);
-        }
-        sql.push(')');
+        let sep = if r == 0 { "" } else { ", " };
+        let row = placeholders(backend, r * PARAMS_PER_ROW + 1, PARAMS_PER_ROW);
+        // Writing to a String cannot fail.
+        let _ = write!(sql, "{sep}({row})");
     }
     sql.push_str(" ON CONFLICT (org_id, app_id, event_id) DO NOTHING RETURNING app_id, event_id");
     sql
+}
+
+/// `count` parameter placeholders numbered from `first` (1-based), comma-separated: `?` on
+/// SQLite (sqlx binds anonymous parameters by position, but looks numbered ones up by name at a
+/// cost quadratic in their number), `$n` on PostgreSQL.
+pub(super) fn placeholders(backend: Backend, first: usize, count: usize) -> String {
+    let mut out = String::new();
+    for n in first..first + count {
+        if n > first {
+            out.push_str(", ");
+        }
+        match backend {
+            Backend::Sqlite => out.push('?'),
+            // Writing to a String cannot fail.
+            Backend::Postgres => {
+                let _ = write!(out, "${n}");
+            }
+        }
+    }
+    out
 }
 
 /// Binds one event's row to an insert statement made by [`insert_sql`].

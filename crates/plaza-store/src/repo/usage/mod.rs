@@ -36,7 +36,15 @@ impl UsageRepo for SqlStore {
         actor: &str,
     ) -> StoreResult<Vec<StoredOutcome>> {
         let mut tx = self.write_tx().await?;
-        let result = record::record(&mut tx, org, events, received_at, actor).await;
+        let result = record::record(
+            self.backend_kind(),
+            &mut tx,
+            org,
+            events,
+            received_at,
+            actor,
+        )
+        .await;
         finish(tx, result).await
     }
 

@@ -11,13 +11,13 @@
 //! 5. Rollups and sequence ranges take the batch's changes.
 
 use super::columns::{
-    bind_event, event_from_row, insert_sql, json_text, EVENT_COLUMNS, ROWS_PER_INSERT,
+    bind_event, event_from_row, insert_sql, json_text, placeholders, EVENT_COLUMNS, ROWS_PER_INSERT,
 };
 use super::rollup::RollupDeltas;
 use super::sequences::SequenceUpdates;
 use crate::chain;
 use crate::db::{backend_err, millis, write_err, Cols};
-use crate::store::Tx;
+use crate::store::{Backend, Tx};
 use chrono::{DateTime, Utc};
 use plaza_core::audit::AuditEntry;
 use plaza_core::ids::OrgId;
@@ -30,6 +30,7 @@ use std::collections::{HashMap, HashSet};
 
 /// The state of one ingest transaction.
 struct Batch<'a> {
+    backend: Backend,
     org: &'a OrgId,
     received_at: i64,
     now: DateTime<Utc>,
@@ -40,6 +41,7 @@ struct Batch<'a> {
 
 /// Records `events` (see the module documentation) and returns one outcome per event.
 pub(super) async fn record(
+    backend: Backend,
     tx: &mut Tx,
     org: &OrgId,
     events: &[ValidatedEvent],
@@ -47,6 +49,7 @@ pub(super) async fn record(
     actor: &str,
 ) -> StoreResult<Vec<StoredOutcome>> {
     let mut batch = Batch {
+        backend,
         org,
         received_at: millis(received_at),
         now: received_at,
@@ -79,7 +82,8 @@ pub(super) async fn record(
                 counted_before.push(i);
             }
         }
-        let stored = stored_hashes(tx, org, counted_before.iter().map(|&i| &events[i])).await?;
+        let stored =
+            stored_hashes(backend, tx, org, counted_before.iter().map(|&i| &events[i])).await?;
         for i in counted_before {
             let e = &events[i];
             let hash = stored.get(&(e.app_id.clone(), e.event_id.clone())).cloned();
@@ -105,6 +109,7 @@ pub(super) async fn record(
 
 /// The stored content hashes of `events` (by app and event id).
 async fn stored_hashes<'e>(
+    backend: Backend,
     tx: &mut Tx,
     org: &OrgId,
     events: impl Iterator<Item = &'e ValidatedEvent>,
@@ -116,11 +121,12 @@ async fn stored_hashes<'e>(
     let mut found = HashMap::new();
     for (app, ids) in by_app {
         for ids in ids.chunks(ROWS_PER_INSERT) {
-            let placeholders: Vec<String> = (0..ids.len()).map(|n| format!("${}", n + 3)).collect();
             let sql = format!(
                 "SELECT event_id, content_hash FROM usage_events \
-                 WHERE org_id = $1 AND app_id = $2 AND event_id IN ({})",
-                placeholders.join(", ")
+                 WHERE org_id = {} AND app_id = {} AND event_id IN ({})",
+                placeholders(backend, 1, 1),
+                placeholders(backend, 2, 1),
+                placeholders(backend, 3, ids.len())
             );
             let mut q = sqlx::query(&sql).bind(org.as_str()).bind(app);
             for id in ids {
@@ -153,7 +159,7 @@ impl Batch<'_> {
         tx: &mut Tx,
         rows: &[&ValidatedEvent],
     ) -> StoreResult<HashSet<(String, String)>> {
-        let sql = insert_sql(rows.len());
+        let sql = insert_sql(rows.len(), self.backend);
         let mut q = sqlx::query(&sql);
         for e in rows {
             q = bind_event(q, self.org.as_str(), e, self.received_at)?;
@@ -216,14 +222,14 @@ impl Batch<'_> {
 
     /// The outcome for an event a concurrent writer stored between our lookup and our insert.
     async fn raced(&mut self, tx: &mut Tx, e: &ValidatedEvent) -> StoreResult<StoredOutcome> {
-        let stored = stored_hashes(tx, self.org, std::iter::once(e)).await?;
+        let stored = stored_hashes(self.backend, tx, self.org, std::iter::once(e)).await?;
         let hash = stored.get(&(e.app_id.clone(), e.event_id.clone())).cloned();
         self.against_stored(tx, e, hash).await
     }
 
     /// Records one event of any kind against what is stored now.
     async fn one(&mut self, tx: &mut Tx, e: &ValidatedEvent) -> StoreResult<StoredOutcome> {
-        let stored = stored_hashes(tx, self.org, std::iter::once(e)).await?;
+        let stored = stored_hashes(self.backend, tx, self.org, std::iter::once(e)).await?;
         if let Some(hash) = stored.get(&(e.app_id.clone(), e.event_id.clone())) {
             return self.against_stored(tx, e, Some(hash.clone())).await;
         }
