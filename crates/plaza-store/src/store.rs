@@ -34,11 +34,28 @@ impl Backend {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Queues this process's usage writers on SQLite, which takes one writer at a time: in
+    /// line here they wait their turn, instead of retrying `BEGIN IMMEDIATE` with the busy
+    /// handler's growing sleeps (seconds of tail latency under concurrent ingest).
+    usage_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqlStore {
     pub(crate) fn from_pool(pool: AnyPool, backend: Backend) -> Self {
-        Self { pool, backend }
+        Self {
+            pool,
+            backend,
+            usage_writer: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Waits for this process's turn to write usage (SQLite only; PostgreSQL writers run
+    /// concurrently and lock only the rows they touch).
+    pub(crate) async fn usage_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.usage_writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Which database this is.

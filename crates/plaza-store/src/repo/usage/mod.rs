@@ -35,6 +35,7 @@ impl UsageRepo for SqlStore {
         received_at: DateTime<Utc>,
         actor: &str,
     ) -> StoreResult<Vec<StoredOutcome>> {
+        let _turn = self.usage_write_turn().await;
         let mut tx = self.write_tx().await?;
         let result = record::record(
             self.backend_kind(),
