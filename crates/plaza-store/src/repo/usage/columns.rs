@@ -44,9 +44,9 @@ pub(super) fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Backend(format!("encoding JSON: {e}")))
 }
 
-/// `INSERT INTO usage_events (…) VALUES (…), … ON CONFLICT DO NOTHING RETURNING app_id,
-/// event_id` for `rows` rows.
-pub(super) fn insert_sql(rows: usize, backend: Backend) -> String {
+/// `INSERT INTO usage_events (…) VALUES (…), … ON CONFLICT DO NOTHING` for `rows` rows,
+/// with `RETURNING app_id, event_id` when `returning`.
+pub(super) fn insert_sql(rows: usize, backend: Backend, returning: bool) -> String {
     let mut sql = format!("INSERT INTO usage_events ({EVENT_COLUMNS}) VALUES ");
     for r in 0..rows {
         let sep = if r == 0 { "" } else { ", " };
@@ -54,7 +54,10 @@ pub(super) fn insert_sql(rows: usize, backend: Backend) -> String {
         // Writing to a String cannot fail.
         let _ = write!(sql, "{sep}({row})");
     }
-    sql.push_str(" ON CONFLICT (org_id, app_id, event_id) DO NOTHING RETURNING app_id, event_id");
+    sql.push_str(" ON CONFLICT (org_id, app_id, event_id) DO NOTHING");
+    if returning {
+        sql.push_str(" RETURNING app_id, event_id");
+    }
     sql
 }
 

@@ -2,9 +2,11 @@
 //!
 //! 1. Repeats inside the batch (same app and event id) are set aside; the first occurrence
 //!    goes on.
-//! 2. New usage events are inserted in multi-row statements with `ON CONFLICT DO NOTHING
-//!    RETURNING`: the primary key (org, app, event id) is the permanent dedup. Those not
-//!    inserted were counted before: their stored content hash says duplicate or conflict.
+//! 2. New usage events are inserted in multi-row statements; the primary key (org, app, event
+//!    id) is the permanent dedup. On SQLite (one writer at a time) the stored ids are read
+//!    first and only new rows inserted; on PostgreSQL `ON CONFLICT DO NOTHING RETURNING` says
+//!    which rows went in. A row counted before is a duplicate or a conflict by its stored
+//!    content hash.
 //! 3. Corrections (`void`, `adjust`) are checked against the event they correct, inserted, and
 //!    audited one by one.
 //! 4. Repeats are resolved one by one against what is now stored.
@@ -72,22 +74,17 @@ pub(super) async fn record(
 
     for chunk in fresh_usage.chunks(ROWS_PER_INSERT) {
         let rows: Vec<&ValidatedEvent> = chunk.iter().map(|&i| &events[i]).collect();
-        let inserted = batch.insert(tx, &rows).await?;
-        let mut counted_before = Vec::new();
+        let (inserted, stored) = batch.insert_new(tx, &rows).await?;
         for (&i, e) in chunk.iter().zip(&rows) {
-            if inserted.contains(&(e.app_id.clone(), e.event_id.clone())) {
+            let key = (e.app_id.clone(), e.event_id.clone());
+            outcomes[i] = Some(if inserted.contains(&key) {
                 batch.counted(e)?;
-                outcomes[i] = Some(StoredOutcome::Accepted);
+                StoredOutcome::Accepted
             } else {
-                counted_before.push(i);
-            }
-        }
-        let stored =
-            stored_hashes(backend, tx, org, counted_before.iter().map(|&i| &events[i])).await?;
-        for i in counted_before {
-            let e = &events[i];
-            let hash = stored.get(&(e.app_id.clone(), e.event_id.clone())).cloned();
-            outcomes[i] = Some(batch.against_stored(tx, e, hash).await?);
+                batch
+                    .against_stored(tx, e, stored.get(&key).cloned())
+                    .await?
+            });
         }
     }
     for i in corrections.into_iter().chain(repeats) {
@@ -153,13 +150,47 @@ fn refused(code: Code, pointer: &str, message: String, hint: &str) -> StoredOutc
 }
 
 impl Batch<'_> {
-    /// Inserts the rows that are new; returns their (app, event id).
-    async fn insert(
+    /// Inserts the rows whose (app, event id) is not stored yet. Returns the keys inserted,
+    /// and the stored content hash of every other row.
+    ///
+    /// On SQLite this transaction is the only writer, so the stored ids are read first and
+    /// only the new rows inserted (cheaper than `RETURNING` every row). PostgreSQL writers run
+    /// concurrently, so there the insert itself decides (`ON CONFLICT DO NOTHING RETURNING`)
+    /// and the rows it skipped are looked up after.
+    async fn insert_new(
         &mut self,
         tx: &mut Tx,
         rows: &[&ValidatedEvent],
-    ) -> StoreResult<HashSet<(String, String)>> {
-        let sql = insert_sql(rows.len(), self.backend);
+    ) -> StoreResult<(HashSet<(String, String)>, HashMap<(String, String), String>)> {
+        let key = |e: &ValidatedEvent| (e.app_id.clone(), e.event_id.clone());
+        if self.backend == Backend::Sqlite {
+            let stored = stored_hashes(self.backend, tx, self.org, rows.iter().copied()).await?;
+            let new: Vec<&ValidatedEvent> = rows
+                .iter()
+                .copied()
+                .filter(|e| !stored.contains_key(&key(e)))
+                .collect();
+            if !new.is_empty() {
+                let sql = insert_sql(new.len(), self.backend, false);
+                let mut q = sqlx::query(&sql);
+                for e in &new {
+                    q = bind_event(q, self.org.as_str(), e, self.received_at)?;
+                }
+                let done = q
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(write_err("usage event"))?;
+                if done.rows_affected() != new.len() as u64 {
+                    return Err(StoreError::Backend(format!(
+                        "{} of {} new usage events were inserted while this transaction was the only writer",
+                        done.rows_affected(),
+                        new.len()
+                    )));
+                }
+            }
+            return Ok((new.into_iter().map(key).collect(), stored));
+        }
+        let sql = insert_sql(rows.len(), self.backend, true);
         let mut q = sqlx::query(&sql);
         for e in rows {
             q = bind_event(q, self.org.as_str(), e, self.received_at)?;
@@ -173,7 +204,9 @@ impl Batch<'_> {
             let c = Cols::of(&row, "usage event");
             inserted.insert((c.get("app_id")?, c.get("event_id")?));
         }
-        Ok(inserted)
+        let skipped = rows.iter().copied().filter(|e| !inserted.contains(&key(e)));
+        let stored = stored_hashes(self.backend, tx, self.org, skipped).await?;
+        Ok((inserted, stored))
     }
 
     /// Notes a newly counted usage event for the rollups and sequence ranges.
@@ -220,13 +253,6 @@ impl Batch<'_> {
         Ok(StoredOutcome::Conflict)
     }
 
-    /// The outcome for an event a concurrent writer stored between our lookup and our insert.
-    async fn raced(&mut self, tx: &mut Tx, e: &ValidatedEvent) -> StoreResult<StoredOutcome> {
-        let stored = stored_hashes(self.backend, tx, self.org, std::iter::once(e)).await?;
-        let hash = stored.get(&(e.app_id.clone(), e.event_id.clone())).cloned();
-        self.against_stored(tx, e, hash).await
-    }
-
     /// Records one event of any kind against what is stored now.
     async fn one(&mut self, tx: &mut Tx, e: &ValidatedEvent) -> StoreResult<StoredOutcome> {
         let stored = stored_hashes(self.backend, tx, self.org, std::iter::once(e)).await?;
@@ -234,8 +260,10 @@ impl Batch<'_> {
             return self.against_stored(tx, e, Some(hash.clone())).await;
         }
         if e.kind == EventKind::Usage {
-            if self.insert(tx, &[e]).await?.is_empty() {
-                return self.raced(tx, e).await;
+            let (inserted, stored) = self.insert_new(tx, &[e]).await?;
+            if inserted.is_empty() {
+                let hash = stored.get(&(e.app_id.clone(), e.event_id.clone())).cloned();
+                return self.against_stored(tx, e, hash).await;
             }
             self.counted(e)?;
             return Ok(StoredOutcome::Accepted);
@@ -287,8 +315,10 @@ impl Batch<'_> {
                 "send the correction with the metric and instanceId of the event it corrects",
             ));
         }
-        if self.insert(tx, &[c]).await?.is_empty() {
-            return self.raced(tx, c).await;
+        let (inserted, stored) = self.insert_new(tx, &[c]).await?;
+        if inserted.is_empty() {
+            let hash = stored.get(&(c.app_id.clone(), c.event_id.clone())).cloned();
+            return self.against_stored(tx, c, hash).await;
         }
 
         // Its effect: nothing if the target was voided already; else a void takes the
