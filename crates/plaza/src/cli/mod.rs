@@ -1,7 +1,7 @@
 //! The command tree. Each subcommand's arguments and behaviour live in their own module.
 //!
-//! Exit codes: 0 success, 1 the thing checked is invalid (a manifest, the audit chain),
-//! 2 usage or I/O error (clap also exits 2 on bad arguments).
+//! Exit codes: 0 success, 1 the thing checked is invalid (a manifest, the audit chain, usage
+//! events the server rejected), 2 usage or I/O error (clap also exits 2 on bad arguments).
 
 mod admin;
 mod audit;
@@ -17,6 +17,7 @@ mod remote;
 mod sarif;
 mod serve;
 mod store_args;
+mod usage;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -63,6 +64,10 @@ enum Command {
     /// Rego policies: test and evaluate offline; push, list and show the org's versions.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Usage metering: send events, query aggregates, inspect and replay dead letters, check
+    /// sequence gaps and mark periods complete.
+    #[command(subcommand)]
+    Usage(usage::UsageCommand),
 }
 
 /// Runs the parsed command.
@@ -79,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin(c) => runtime()?.block_on(admin::run(c)),
         Command::Audit(c) => runtime()?.block_on(audit::run(c)),
         Command::Policy(c) => runtime()?.block_on(policy::run(c)),
+        Command::Usage(c) => runtime()?.block_on(usage::run(c)),
     }
 }
 

@@ -31,13 +31,20 @@ pub fn credentials_path() -> anyhow::Result<PathBuf> {
 
 /// Flags naming the server and token for one command.
 #[derive(Debug, Args)]
-pub struct RemoteArgs {
+pub struct ServerArgs {
     /// Server URL [env: PLAZA_SERVER] [default: the one `plaza login` stored].
     #[arg(long, env = "PLAZA_SERVER")]
     server: Option<String>,
     /// API token [env: PLAZA_TOKEN] [default: the one `plaza login` stored].
     #[arg(long, env = "PLAZA_TOKEN", hide_env_values = true)]
     token: Option<String>,
+}
+
+/// Flags naming the server, token and org for one command.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    #[command(flatten)]
+    target: ServerArgs,
     /// Org slug [default: the token owner's org].
     #[arg(long)]
     org: Option<String>,
@@ -52,10 +59,10 @@ pub struct Remote {
     pub org: String,
 }
 
-impl RemoteArgs {
-    /// Resolves server, token and org (asking the server who the token belongs to when no
-    /// `--org` is given).
-    pub async fn connect(&self) -> anyhow::Result<Remote> {
+impl ServerArgs {
+    /// Resolves server and token (flags, environment, then the stored login), for APIs that act
+    /// on the token owner's org; no call is made yet.
+    pub fn connect(&self) -> anyhow::Result<Remote> {
         let stored = match (&self.server, &self.token) {
             (Some(_), Some(_)) => None,
             _ => {
@@ -81,12 +88,20 @@ impl RemoteArgs {
             .clone()
             .or_else(|| stored.as_ref().map(|c| c.token.clone()))
             .unwrap_or_default();
-        let mut remote = Remote {
+        Ok(Remote {
             http: reqwest::Client::new(),
             server,
             token,
             org: String::new(),
-        };
+        })
+    }
+}
+
+impl RemoteArgs {
+    /// Resolves server, token and org (asking the server who the token belongs to when no
+    /// `--org` is given).
+    pub async fn connect(&self) -> anyhow::Result<Remote> {
+        let mut remote = self.target.connect()?;
         remote.org = match &self.org {
             Some(o) => o.clone(),
             None => {
@@ -147,6 +162,34 @@ impl Remote {
             .with_context(|| format!("cannot reach {url}"))?;
         let status = resp.status();
         Ok((status, resp.json().await.unwrap_or_default()))
+    }
+
+    /// Sends `body` as is with `content_type` (for bodies that are not one JSON value, or whose
+    /// line numbers must survive); answers like [`Remote::try_call`].
+    pub async fn try_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<(reqwest::StatusCode, serde_json::Value)> {
+        let url = self.url(path);
+        let resp = self
+            .http
+            .request(method, &url)
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let status = resp.status();
+        Ok((status, resp.json().await.unwrap_or_default()))
+    }
+
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.trim_end_matches('/'))
     }
 
     /// The server's base URL.
