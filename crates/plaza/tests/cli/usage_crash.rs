@@ -521,7 +521,11 @@ fn usage_crash_sigkilled_server_loses_nothing_acknowledged_and_counts_nothing_tw
             )
             .await
             .unwrap();
-        let dead = store.list_dead_letters(&org.id, 10, false).await.unwrap().len();
+        let dead = store
+            .list_dead_letters(&org.id, 10, false)
+            .await
+            .unwrap()
+            .len();
         (sum, count, dead)
     });
     eprintln!(
