@@ -40,6 +40,9 @@ pub struct MeteringConfig {
     /// Whether `plaza serve` runs a consumer in the same process when `bus` is set (default
     /// true; turn off when dedicated `plaza consume-usage` processes do the work).
     pub embedded_consumer: bool,
+    /// Seconds a consumer may hold a batch unacked before JetStream redelivers it to another
+    /// (default 30; applies when the durable consumer is created).
+    pub ack_wait_secs: u64,
 }
 
 impl Default for MeteringConfig {
@@ -49,6 +52,7 @@ impl Default for MeteringConfig {
             stream: plaza_bus::DEFAULT_STREAM.into(),
             durable: plaza_bus::DEFAULT_DURABLE.into(),
             embedded_consumer: true,
+            ack_wait_secs: 30,
         }
     }
 }
@@ -60,6 +64,7 @@ impl MeteringConfig {
         let mut config = plaza_bus::BusConfig::new(url.clone());
         config.stream = self.stream.clone();
         config.durable = self.durable.clone();
+        config.ack_wait = std::time::Duration::from_secs(self.ack_wait_secs);
         Some(config)
     }
 
@@ -71,6 +76,9 @@ impl MeteringConfig {
                     "metering.bus is `{bus}`; it must be a NATS URL like nats://127.0.0.1:4222"
                 ));
             }
+        }
+        if self.ack_wait_secs == 0 {
+            return Err("metering.ack_wait_secs must be at least 1 (seconds)".into());
         }
         let name_ok = |s: &str| {
             !s.is_empty()
@@ -177,6 +185,9 @@ impl PlazaConfig {
         }
         if let Some(v) = env("PLAZA_METERING_DURABLE") {
             config.metering.durable = v;
+        }
+        if let Some(v) = env("PLAZA_METERING_ACK_WAIT_SECS") {
+            config.metering.ack_wait_secs = parse_number("PLAZA_METERING_ACK_WAIT_SECS", &v)?;
         }
         if let Some(v) = env("PLAZA_METERING_EMBEDDED_CONSUMER") {
             config.metering.embedded_consumer = match v.trim() {
@@ -297,8 +308,8 @@ mod tests {
             .metering
             .bus_config()
             .is_none());
-        let err = PlazaConfig::load(&sources(None, &[("PLAZA_METERING_BUS", "redis://x")]))
-            .unwrap_err();
+        let err =
+            PlazaConfig::load(&sources(None, &[("PLAZA_METERING_BUS", "redis://x")])).unwrap_err();
         assert!(err.to_string().contains("metering.bus"), "{err}");
     }
 

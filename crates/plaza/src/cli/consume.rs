@@ -64,10 +64,7 @@ pub async fn spawn_embedded(
         .await
         .context("cannot start the embedded usage consumer")?;
     tokio::spawn(async move {
-        if let Err(e) = consumer
-            .run(&services, std::future::pending::<()>())
-            .await
-        {
+        if let Err(e) = consumer.run(&services, std::future::pending::<()>()).await {
             tracing::error!(error = %e, "the embedded usage consumer stopped");
         }
     });

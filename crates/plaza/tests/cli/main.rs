@@ -5,5 +5,6 @@ mod policy;
 mod push_pull;
 mod serve;
 mod support;
+mod usage_bus;
 mod usage_crash;
 mod validate;
