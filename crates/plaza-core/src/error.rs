@@ -55,4 +55,15 @@ pub enum CoreError {
     /// syntax); per-event problems are not errors but results.
     #[error(transparent)]
     Metering(#[from] plaza_metering::Error),
+    /// The usage bus (scale-out metering mode) could not take the events: nothing was
+    /// promised, the caller should retry.
+    #[error(transparent)]
+    Bus(#[from] BusError),
 }
+
+/// What the usage bus port ([`UsageBus`](crate::ports::UsageBus)) fails with: it is down,
+/// refused the events, or did not confirm storing them in time. Events not confirmed may still
+/// have been stored; a retry with the same event ids is safe (dedup is by event id).
+#[derive(Debug, Error)]
+#[error("usage bus unavailable: {0}")]
+pub struct BusError(pub String);

@@ -20,4 +20,4 @@ pub mod token;
 pub mod usage;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{CoreError, StoreError};
+pub use error::{BusError, CoreError, StoreError};

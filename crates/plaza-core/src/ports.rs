@@ -5,15 +5,15 @@
 
 use crate::apps::AppVersion;
 use crate::audit::{AuditEntry, AuditFilter, AuditRecord, ChainHead};
-use crate::error::StoreError;
+use crate::error::{BusError, StoreError};
 use crate::identity::{Org, RoleSet, Team, User};
 use crate::ids::{ExceptionId, OrgId, TeamId, TokenId, UserId};
 use crate::policy::{Decision, OrgPolicyVersion, PolicyException, PolicyMode};
 use crate::registry::StoredManifest;
 use crate::token::{ApiToken, TokenHash};
 use crate::usage::{
-    DeadLetter, InstanceSequences, PeriodMarker, RollupBucket, StoredCorrection, StoredOutcome,
-    UsageScope,
+    BusOutcome, DeadLetter, InstanceSequences, PeriodMarker, RollupBucket, StoredCorrection,
+    StoredOutcome, UsageScope,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -377,6 +377,26 @@ pub trait UsageRepo: Send + Sync {
         app_id: Option<&str>,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<StoredCorrection>>;
+}
+
+/// The usage bus of the scale-out metering mode (`metering.bus`): validated events are
+/// appended to a durable log (NATS JetStream in `plaza-bus`) instead of being written to the
+/// store by the server; consumers write them to the store later with the same permanent dedup
+/// ([`UsageRepo::record_usage`]).
+#[async_trait]
+pub trait UsageBus: Send + Sync {
+    /// Appends `events` of `org` (validated, received at `received_at` from `actor`) and
+    /// returns, per event in input order, whether the log stored it or recognised it as a
+    /// duplicate of an event it already holds (same org, app and event id, within the log's
+    /// dedup window). Returns only when every event is durably stored: on `Ok`, nothing of the
+    /// batch can be lost. On `Err`, some events may be stored; a retry is safe.
+    async fn publish_usage(
+        &self,
+        org: &OrgId,
+        actor: &str,
+        received_at: DateTime<Utc>,
+        events: &[plaza_metering::ValidatedEvent],
+    ) -> Result<Vec<BusOutcome>, BusError>;
 }
 
 /// Everything a Plaza server needs from its store.

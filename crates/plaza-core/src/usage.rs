@@ -23,6 +23,15 @@ pub enum StoredOutcome {
     Refused(Vec<Problem>),
 }
 
+/// What the usage bus did with one validated event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusOutcome {
+    /// Durably appended to the log; a consumer will record it.
+    Stored,
+    /// The log already holds an event with the same org, app and event id (a fast retry).
+    Duplicate,
+}
+
 /// A rejected event kept for inspection and replay.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

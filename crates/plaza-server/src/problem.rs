@@ -192,6 +192,12 @@ impl From<CoreError> for ApiError {
             CoreError::Invalid(d) => ApiError::invalid(d, Vec::new()),
             CoreError::Store(s) => s.into(),
             CoreError::Metering(m) => metering_error(m),
+            CoreError::Bus(b) => {
+                tracing::error!(error = %b, "usage bus unavailable");
+                ApiError::unavailable(
+                    "the usage bus did not confirm storing the events; nothing is promised: retry the same events (their ids make the retry safe)",
+                )
+            }
         }
     }
 }

@@ -21,6 +21,84 @@ pub struct PlazaConfig {
     pub blob_storage: Option<String>,
     /// HTTP server settings.
     pub server: ServerConfig,
+    /// Usage metering settings.
+    pub metering: MeteringConfig,
+}
+
+/// The `[metering]` table: the scale-out mode's usage bus.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeteringConfig {
+    /// `nats://HOST:PORT` of a NATS server with JetStream: servers append accepted usage events
+    /// to its stream and consumers write them to the store (off when absent: servers write to
+    /// the store themselves).
+    pub bus: Option<String>,
+    /// The JetStream stream (default `PLAZA_USAGE`; subjects `<stream>.<org id>`).
+    pub stream: String,
+    /// The durable consumer every consumer shares (default `plaza-usage-consumer`).
+    pub durable: String,
+    /// Whether `plaza serve` runs a consumer in the same process when `bus` is set (default
+    /// true; turn off when dedicated `plaza consume-usage` processes do the work).
+    pub embedded_consumer: bool,
+    /// Seconds a consumer may hold a batch unacked before JetStream redelivers it to another
+    /// (default 30; applies when the durable consumer is created).
+    pub ack_wait_secs: u64,
+}
+
+impl Default for MeteringConfig {
+    fn default() -> Self {
+        Self {
+            bus: None,
+            stream: plaza_bus::DEFAULT_STREAM.into(),
+            durable: plaza_bus::DEFAULT_DURABLE.into(),
+            embedded_consumer: true,
+            ack_wait_secs: 30,
+        }
+    }
+}
+
+impl MeteringConfig {
+    /// The bus settings, when the scale-out mode is on.
+    pub fn bus_config(&self) -> Option<plaza_bus::BusConfig> {
+        let url = self.bus.as_ref()?;
+        let mut config = plaza_bus::BusConfig::new(url.clone());
+        config.stream = self.stream.clone();
+        config.durable = self.durable.clone();
+        config.ack_wait = std::time::Duration::from_secs(self.ack_wait_secs);
+        Some(config)
+    }
+
+    /// Checks the values; the text names the setting and the fix.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(bus) = &self.bus {
+            if !bus.starts_with("nats://") && !bus.starts_with("tls://") {
+                return Err(format!(
+                    "metering.bus is `{bus}`; it must be a NATS URL like nats://127.0.0.1:4222"
+                ));
+            }
+        }
+        if self.ack_wait_secs == 0 {
+            return Err("metering.ack_wait_secs must be at least 1 (seconds)".into());
+        }
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !name_ok(&self.stream) {
+            return Err(format!(
+                "metering.stream is `{}`; use letters, digits, `-` and `_` only",
+                self.stream
+            ));
+        }
+        if !name_ok(&self.durable) {
+            return Err(format!(
+                "metering.durable is `{}`; use letters, digits, `-` and `_` only",
+                self.durable
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for PlazaConfig {
@@ -30,6 +108,7 @@ impl Default for PlazaConfig {
             database_url: None,
             blob_storage: None,
             server: ServerConfig::default(),
+            metering: MeteringConfig::default(),
         }
     }
 }
@@ -98,7 +177,27 @@ impl PlazaConfig {
         if let Some(v) = env("PLAZA_REQUEST_TIMEOUT_SECS") {
             config.server.request_timeout_secs = parse_number("PLAZA_REQUEST_TIMEOUT_SECS", &v)?;
         }
+        if let Some(v) = env("PLAZA_METERING_BUS") {
+            config.metering.bus = Some(v).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = env("PLAZA_METERING_STREAM") {
+            config.metering.stream = v;
+        }
+        if let Some(v) = env("PLAZA_METERING_DURABLE") {
+            config.metering.durable = v;
+        }
+        if let Some(v) = env("PLAZA_METERING_ACK_WAIT_SECS") {
+            config.metering.ack_wait_secs = parse_number("PLAZA_METERING_ACK_WAIT_SECS", &v)?;
+        }
+        if let Some(v) = env("PLAZA_METERING_EMBEDDED_CONSUMER") {
+            config.metering.embedded_consumer = match v.trim() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => bail!("PLAZA_METERING_EMBEDDED_CONSUMER=`{v}` must be true or false"),
+            };
+        }
         config.server.check().map_err(anyhow::Error::msg)?;
+        config.metering.check().map_err(anyhow::Error::msg)?;
         Ok(config)
     }
 
@@ -178,6 +277,40 @@ mod tests {
         assert!(err.contains("plaza.toml"), "{err}");
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn the_usage_bus_comes_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plaza.toml");
+        std::fs::write(
+            &path,
+            "[metering]\nbus = \"nats://10.0.0.1:4222\"\nembedded_consumer = false\n",
+        )
+        .unwrap();
+        let c = PlazaConfig::load(&sources(Some(&path), &[])).unwrap();
+        assert_eq!(c.metering.bus.as_deref(), Some("nats://10.0.0.1:4222"));
+        assert!(!c.metering.embedded_consumer);
+        let bus = c.metering.bus_config().unwrap();
+        assert_eq!(bus.stream, "PLAZA_USAGE");
+        let c = PlazaConfig::load(&sources(
+            Some(&path),
+            &[
+                ("PLAZA_METERING_BUS", "nats://127.0.0.1:4222"),
+                ("PLAZA_METERING_STREAM", "USAGE_2"),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(c.metering.bus.as_deref(), Some("nats://127.0.0.1:4222"));
+        assert_eq!(c.metering.stream, "USAGE_2");
+        assert!(PlazaConfig::load(&sources(None, &[]))
+            .unwrap()
+            .metering
+            .bus_config()
+            .is_none());
+        let err =
+            PlazaConfig::load(&sources(None, &[("PLAZA_METERING_BUS", "redis://x")])).unwrap_err();
+        assert!(err.to_string().contains("metering.bus"), "{err}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub use usage::{
 };
 
 use crate::clock::Clock;
-use crate::ports::Store;
+use crate::ports::{Store, UsageBus};
 use std::sync::Arc;
 
 /// The services, sharing one store and one clock.
@@ -28,6 +28,8 @@ pub struct Services {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     policy_cache: Arc<policy::PolicyCache>,
+    /// The usage bus of the scale-out metering mode; `None`: ingest writes to the store.
+    usage_bus: Option<Arc<dyn UsageBus>>,
 }
 
 impl Services {
@@ -37,7 +39,21 @@ impl Services {
             store,
             clock,
             policy_cache: Arc::default(),
+            usage_bus: None,
         }
+    }
+
+    /// The same services, but usage ingest appends validated events to `bus` (the scale-out
+    /// metering mode) instead of writing them to the store; a consumer
+    /// ([`Services::record_bus_usage`]) writes them later.
+    pub fn with_usage_bus(mut self, bus: Arc<dyn UsageBus>) -> Self {
+        self.usage_bus = Some(bus);
+        self
+    }
+
+    /// Whether usage ingest goes through a bus.
+    pub fn has_usage_bus(&self) -> bool {
+        self.usage_bus.is_some()
     }
 
     /// "Now", truncated to the millisecond precision every store keeps, so what a create returns

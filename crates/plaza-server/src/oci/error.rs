@@ -137,6 +137,7 @@ impl From<plaza_core::CoreError> for OciError {
             plaza_core::CoreError::Invalid(m) => OciError::unsupported(m),
             plaza_core::CoreError::Metering(m) => OciError::unsupported(m.to_string()),
             plaza_core::CoreError::Store(s) => s.into(),
+            plaza_core::CoreError::Bus(b) => OciError::internal(b),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod audit;
+mod consume;
 mod findings;
 mod init;
 mod login;
@@ -40,6 +41,9 @@ pub struct Cli {
 enum Command {
     /// Run the Plaza server.
     Serve(serve::ServeArgs),
+    /// Scale-out metering: write usage events from the NATS JetStream bus to the store
+    /// (any number may run at once).
+    ConsumeUsage(consume::ConsumeArgs),
     /// Check a manifest (micro-app.yaml) and report every problem with its location.
     Validate(validate::ValidateArgs),
     /// Create a new app folder from a template.
@@ -77,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(a) => init::run(a),
         Command::Package(a) => package::run(a),
         Command::Serve(a) => runtime()?.block_on(serve::run(a)),
+        Command::ConsumeUsage(a) => runtime()?.block_on(consume::run(a)),
         Command::Push(a) => runtime()?.block_on(push::run(a)),
         Command::Pull(a) => runtime()?.block_on(pull::run(a)),
         Command::Login(a) => runtime()?.block_on(login::login(a)),

@@ -20,6 +20,10 @@ pub struct ServeArgs {
     listen: Option<SocketAddr>,
     #[command(flatten)]
     store: StoreArgs,
+    /// Scale-out metering: append usage events to this NATS JetStream server, e.g.
+    /// nats://127.0.0.1:4222 [env: PLAZA_METERING_BUS] [default: off, events go to the store].
+    #[arg(long, value_name = "URL")]
+    metering_bus: Option<String>,
     /// Create a demo org with users, teams and apps, and print the demo admin's token
     /// (fix it with PLAZA_DEMO_TOKEN).
     #[arg(long)]
@@ -32,9 +36,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(l) = args.listen {
         config.server.listen = l;
     }
+    if let Some(bus) = args.metering_bus {
+        config.metering.bus = Some(bus);
+        config.metering.check().map_err(anyhow::Error::msg)?;
+    }
     init_tracing();
-    let services = StoreArgs::open(&config).await?;
+    let mut services = StoreArgs::open(&config).await?;
     tracing::info!(backend = services.store().backend(), "store ready");
+    if let Some(bus_config) = config.metering.bus_config() {
+        let bus = plaza_bus::JetStreamBus::connect(bus_config.clone())
+            .await
+            .context("cannot start the usage bus (metering.bus)")?;
+        tracing::info!(url = %bus_config.url, stream = %bus_config.stream, "usage bus ready");
+        if config.metering.embedded_consumer {
+            super::consume::spawn_embedded(services.clone(), bus_config).await?;
+        }
+        services = services.with_usage_bus(std::sync::Arc::new(bus));
+    }
     if args.demo {
         let token = crate::demo::seed(&services, std::env::var("PLAZA_DEMO_TOKEN").ok()).await?;
         println!("Demo org `demo` is ready. Demo admin token (use as `Authorization: Bearer …`):");
@@ -89,7 +107,8 @@ pub fn init_tracing() {
     };
 }
 
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM.
+pub(super) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -5,6 +5,7 @@ mod policy;
 mod push_pull;
 mod serve;
 mod support;
+mod usage_bus;
 mod usage_cli;
 mod usage_crash;
 mod validate;

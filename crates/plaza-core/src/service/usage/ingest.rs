@@ -10,8 +10,9 @@
 use super::{EventReport, EventStatus, IngestReport};
 use crate::error::CoreError;
 use crate::identity::Org;
+use crate::ids::OrgId;
 use crate::service::Services;
-use crate::usage::{DeadLetter, StoredOutcome};
+use crate::usage::{BusOutcome, DeadLetter, StoredOutcome};
 use chrono::{DateTime, TimeDelta, Utc};
 use plaza_metering::{
     parse, validate, Code, Decoded, MeteringContext, ParseOptions, Problem, RawEvent,
@@ -162,6 +163,17 @@ impl Services {
         let events: Vec<ValidatedEvent> = valid.iter().map(|(_, e, _)| e.clone()).collect();
         let outcomes = if events.is_empty() {
             Vec::new()
+        } else if let Some(bus) = &self.usage_bus {
+            // Scale-out mode: the bus's ack is the durability promise; conflicts and refused
+            // corrections are found by the consumer against the store.
+            bus.publish_usage(&run.org.id, run.actor, run.now, &events)
+                .await?
+                .into_iter()
+                .map(|o| match o {
+                    BusOutcome::Stored => StoredOutcome::Accepted,
+                    BusOutcome::Duplicate => StoredOutcome::Duplicate,
+                })
+                .collect()
         } else {
             self.store
                 .record_usage(&run.org.id, &events, run.now, run.actor)
@@ -196,6 +208,47 @@ impl Services {
             rejected: count(EventStatus::Rejected),
             events,
         })
+    }
+
+    /// The consumer side of the scale-out mode: records events taken from the usage bus in
+    /// one store transaction (permanent dedup, so a redelivered event is a duplicate), and
+    /// dead-letters the corrections the store refuses. Returns the outcome per event.
+    pub async fn record_bus_usage(
+        &self,
+        org: &OrgId,
+        actor: &str,
+        received_at: DateTime<Utc>,
+        events: &[ValidatedEvent],
+    ) -> Result<Vec<StoredOutcome>, CoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let outcomes = self
+            .store
+            .record_usage(org, events, received_at, actor)
+            .await?;
+        let letters: Vec<DeadLetter> = events
+            .iter()
+            .zip(&outcomes)
+            .enumerate()
+            .filter_map(|(index, (event, outcome))| match outcome {
+                StoredOutcome::Refused(problems) => Some(DeadLetter {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    org_id: org.clone(),
+                    received_at,
+                    index: index as u64,
+                    line: 0,
+                    event: serde_json::to_value(event).ok(),
+                    problems: serde_json::to_value(problems).unwrap_or_default(),
+                    replayed: None,
+                }),
+                _ => None,
+            })
+            .collect();
+        if !letters.is_empty() {
+            self.store.add_dead_letters(&letters).await?;
+        }
+        Ok(outcomes)
     }
 
     fn dead_letter(
