@@ -14,7 +14,8 @@
 //!   the ack wait, and the store answers `duplicate` for those already committed. Any number of
 //!   consumers may share the durable: JetStream hands each message to one of them at a time.
 //!
-//! The stream is created with file storage when absent (by servers and consumers alike).
+//! The stream is created when absent (by servers and consumers alike) with file storage and
+//! work-queue retention: an acked message is deleted, so the stream holds only the backlog.
 
 mod consumer;
 mod publisher;
@@ -148,6 +149,9 @@ async fn connect(
             name: config.stream.clone(),
             subjects: vec![format!("{}.>", config.stream)],
             storage: stream::StorageType::File,
+            // A message leaves the stream once a consumer acked it (after its events were
+            // committed), so the stream holds only what is not yet in the store.
+            retention: stream::RetentionPolicy::WorkQueue,
             duplicate_window: config.duplicate_window,
             ..Default::default()
         })
