@@ -236,3 +236,108 @@ async fn a_consumer_dropped_mid_batch_loses_nothing_and_counts_nothing_twice() {
     assert_eq!(world.total().await, (sum_below(n), n as u64));
     world.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_late_retry_of_a_counted_event_is_answered_from_the_store() {
+    let world = World::new("late").await;
+    // The app (registered by a user), so the services can validate against its manifest.
+    let author = plaza_core::identity::User {
+        id: plaza_core::ids::UserId::generate(),
+        org_id: world.org.id.clone(),
+        handle: "author".into(),
+        display_name: "Author".into(),
+        email: None,
+        external_subject: None,
+        roles: plaza_core::identity::RoleSet::new([plaza_core::identity::Role::Author]),
+        created_at: at(0),
+    };
+    let audit = |action: &str| {
+        AuditEntry::new(
+            at(0),
+            Some(world.org.id.clone()),
+            "user:tester",
+            action,
+            "x",
+            serde_json::json!({}),
+        )
+    };
+    world
+        .store
+        .create_user(&author, &audit("user.create"))
+        .await
+        .unwrap();
+    world
+        .store
+        .create_app_version(
+            &plaza_core::apps::AppVersion {
+                org_id: world.org.id.clone(),
+                app_id: APP.into(),
+                version: "1.0.0".into(),
+                name: "Where2Eat".into(),
+                description: None,
+                manifest: serde_json::json!({"billing": {"metrics": [{"name": "api_calls", "unit": "count"}]}}),
+                created_by: author.id.clone(),
+                created_at: at(0),
+            },
+&audit("app.register"),
+        )
+        .await
+        .unwrap();
+    let body = |events: &[(&str, u32)]| {
+        let items: Vec<String> = events
+            .iter()
+            .map(|(id, v)| format!(r#"{{"eventId":"{id}","appId":"{APP}","instanceId":"inst-1","metric":"api_calls","value":{v},"timestamp":"2026-01-10T01:00:00Z"}}"#))
+            .collect();
+        format!("[{}]", items.join(","))
+    };
+    let bus = JetStreamBus::connect(world.config.clone()).await.unwrap();
+    let services = world.services.clone().with_usage_bus(Arc::new(bus));
+    let first = services
+        .ingest_usage(
+            &world.org,
+            "user:tester",
+            body(&[("a", 1), ("b", 2)]).as_bytes(),
+            "application/json",
+            &ParseOptions::default(),
+            chrono::TimeDelta::days(36500),
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.accepted, first.duplicates), (2, 0));
+    let consumer = UsageConsumer::connect(world.config.clone()).await.unwrap();
+    drain(&world, vec![consumer], 2, Duration::from_secs(20)).await;
+    assert_eq!(world.total().await, ("3".into(), 2));
+
+    // Through another stream, whose dedup window has never seen these ids: only the store
+    // can tell. `a` identical → duplicate (not queued), `b` other value → conflict, `c` new.
+    let mut other = world.config.clone();
+    other.stream = format!("{}_2", world.config.stream);
+    let bus = JetStreamBus::connect(other.clone()).await.unwrap();
+    let services = world.services.clone().with_usage_bus(Arc::new(bus));
+    let late = services
+        .ingest_usage(
+            &world.org,
+            "user:tester",
+            body(&[("a", 1), ("b", 5), ("c", 4)]).as_bytes(),
+            "application/json",
+            &ParseOptions::default(),
+            chrono::TimeDelta::days(36500),
+        )
+        .await
+        .unwrap();
+    let statuses: Vec<_> = late.events.iter().map(|e| e.status).collect();
+    use plaza_core::service::EventStatus::*;
+    assert_eq!(statuses, [Duplicate, Conflict, Accepted]);
+    let consumer = UsageConsumer::connect(other.clone()).await.unwrap();
+    drain(&world, vec![consumer], 3, Duration::from_secs(20)).await;
+    assert_eq!(
+        world.total().await,
+        ("7".into(), 3),
+        "b keeps its first value"
+    );
+    let client = async_nats::connect(nats_url()).await.unwrap();
+    let _ = async_nats::jetstream::new(client)
+        .delete_stream(&other.stream)
+        .await;
+    world.cleanup().await;
+}

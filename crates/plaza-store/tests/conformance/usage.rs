@@ -74,6 +74,16 @@ pub async fn usage_is_counted_once_and_conflicts_are_logged_not_counted(db: &Tes
             .unwrap(),
         [StoredOutcome::Duplicate, StoredOutcome::Conflict]
     );
+    // What the scale-out mode checks before queueing: only counted ids, with their hashes.
+    let hashes = s
+        .counted_hashes(&acme.id, &[event("e1", "5", 1), event("e9", "1", 1)])
+        .await
+        .unwrap();
+    assert_eq!(hashes.len(), 1);
+    assert_eq!(
+        hashes[&("com.example.where2eat".to_string(), "e1".to_string())],
+        event("e1", "0.1", 1).content_hash
+    );
     // Another org's event ids are its own.
     assert_eq!(
         s.record_usage(&globex.id, &[event("e1", "7", 1)], at(3), ACTOR)
@@ -82,27 +92,9 @@ pub async fn usage_is_counted_once_and_conflicts_are_logged_not_counted(db: &Tes
         [StoredOutcome::Accepted]
     );
     // Exact: 0.1 + 0.2 is 0.3, not 0.30000000000000004.
-    let (total, n) = s
-        .usage_total(
-            &acme.id,
-            "com.example.where2eat",
-            "api_calls",
-            at(0),
-            at(23),
-        )
-        .await
-        .unwrap();
+    let (total, n) = where2eat_calls(s.as_ref(), &acme.id, at(0), at(23)).await;
     assert_eq!((total.as_str(), n), ("0.3", 2));
-    let (total, n) = s
-        .usage_total(
-            &acme.id,
-            "com.example.where2eat",
-            "api_calls",
-            at(2),
-            at(23),
-        )
-        .await
-        .unwrap();
+    let (total, n) = where2eat_calls(s.as_ref(), &acme.id, at(2), at(23)).await;
     assert_eq!((total.as_str(), n), ("0.2", 1));
 }
 
@@ -140,6 +132,18 @@ pub async fn dead_letters_are_kept_per_org_oldest_first(db: &TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// The total and count of `api_calls` of the seed app over `[from, until)`.
+async fn where2eat_calls(
+    s: &dyn plaza_core::ports::Store,
+    org: &plaza_core::ids::OrgId,
+    from: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> (String, u64) {
+    s.usage_total(org, "com.example.where2eat", "api_calls", from, until)
+        .await
+        .unwrap()
 }
 
 /// A correction of `target` (`void`, or `adjust` by `delta`).
@@ -243,16 +247,7 @@ pub async fn batches_larger_than_one_statement_dedup_within_and_across_chunks(db
         .iter()
         .map(|e| e.value.to_string().parse::<u64>().unwrap())
         .sum();
-    let (total, n) = s
-        .usage_total(
-            &acme.id,
-            "com.example.where2eat",
-            "api_calls",
-            at(0),
-            at(23),
-        )
-        .await
-        .unwrap();
+    let (total, n) = where2eat_calls(s.as_ref(), &acme.id, at(0), at(23)).await;
     assert_eq!((total, n), (sum.to_string(), accepted.len() as u64));
     // The same batch again: nothing new, conflicts stay conflicts.
     let again = s
@@ -424,16 +419,7 @@ pub async fn corrections_of_unknown_or_mismatched_events_are_refused(db: &TestDb
         .await
         .unwrap();
     assert_eq!(fixed, [StoredOutcome::Accepted]);
-    let (total, n) = s
-        .usage_total(
-            &acme.id,
-            "com.example.where2eat",
-            "api_calls",
-            at(0),
-            at(23),
-        )
-        .await
-        .unwrap();
+    let (total, n) = where2eat_calls(s.as_ref(), &acme.id, at(0), at(23)).await;
     assert_eq!((total.as_str(), n), ("0", 0));
 }
 

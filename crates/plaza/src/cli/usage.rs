@@ -922,13 +922,9 @@ async fn dead_letters(
             ("includeReplayed", Some(include_replayed.to_string())),
         ],
     );
-    let remote = server.connect()?;
-    let list = remote.call(Method::GET, &path, None).await?;
-    if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+    let Some(items) = list_or_print_json(server, &path, format).await? else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let items = list.as_array().cloned().unwrap_or_default();
+    };
     if items.is_empty() {
         println!(
             "no dead letters{}",
@@ -1039,6 +1035,21 @@ fn ranges(v: &Value) -> String {
     parts.join(", ")
 }
 
+/// GETs a list: with `--format json` prints it as the server sent it and returns `None`;
+/// otherwise returns its items for a text rendering.
+async fn list_or_print_json(
+    server: &ServerArgs,
+    path: &str,
+    format: Format,
+) -> anyhow::Result<Option<Vec<Value>>> {
+    let list = server.connect()?.call(Method::GET, path, None).await?;
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(None);
+    }
+    Ok(Some(list.as_array().cloned().unwrap_or_default()))
+}
+
 fn filter_query(path: &str, f: &InstanceFilter) -> String {
     with_query(
         path,
@@ -1047,15 +1058,10 @@ fn filter_query(path: &str, f: &InstanceFilter) -> String {
 }
 
 async fn gaps(f: &InstanceFilter, format: Format, server: &ServerArgs) -> anyhow::Result<ExitCode> {
-    let remote = server.connect()?;
-    let list = remote
-        .call(Method::GET, &filter_query("/api/usage/gaps", f), None)
-        .await?;
-    if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+    let path = filter_query("/api/usage/gaps", f);
+    let Some(items) = list_or_print_json(server, &path, format).await? else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let items = list.as_array().cloned().unwrap_or_default();
+    };
     if items.is_empty() {
         println!("no sequence numbers reported");
     }
@@ -1104,15 +1110,10 @@ async fn periods(
     format: Format,
     server: &ServerArgs,
 ) -> anyhow::Result<ExitCode> {
-    let remote = server.connect()?;
-    let list = remote
-        .call(Method::GET, &filter_query("/api/usage/periods", f), None)
-        .await?;
-    if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+    let path = filter_query("/api/usage/periods", f);
+    let Some(items) = list_or_print_json(server, &path, format).await? else {
         return Ok(ExitCode::SUCCESS);
-    }
-    let items = list.as_array().cloned().unwrap_or_default();
+    };
     if items.is_empty() {
         println!("no periods marked");
     }
