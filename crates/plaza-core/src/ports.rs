@@ -294,14 +294,6 @@ pub trait UsageRepo: Send + Sync {
         received_at: DateTime<Utc>,
         actor: &str,
     ) -> StoreResult<Vec<StoredOutcome>>;
-    /// The content hashes of those of `events` already counted, by (app id, event id):
-    /// what the scale-out mode checks before it queues events, so a retry of an event the
-    /// consumers already stored is answered `duplicate` (or `conflict`) however late it comes.
-    async fn counted_hashes(
-        &self,
-        org: &OrgId,
-        events: &[plaza_metering::ValidatedEvent],
-    ) -> StoreResult<std::collections::HashMap<(String, String), String>>;
     /// Keeps rejected events for inspection and replay.
     async fn add_dead_letters(&self, letters: &[DeadLetter]) -> StoreResult<()>;
     /// The org's dead letters, oldest first, at most `limit`; replayed ones only when

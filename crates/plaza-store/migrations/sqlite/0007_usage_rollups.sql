@@ -3,6 +3,12 @@
 -- correct, and dead-letter replay. Values stay exact decimals in TEXT; instants are BIGINT unix
 -- milliseconds.
 
+-- Raw reads go by org, metric and time (the app is a filter). Without the app in it, this index
+-- never looks like a better way than the primary key to find events by id, which the planner
+-- would otherwise take it for while a table's statistics are stale.
+DROP INDEX usage_events_by_metric_time;
+CREATE INDEX usage_events_by_metric_time ON usage_events (org_id, metric, occurred_at);
+
 -- Corrections (void, adjust) are found through the event they correct. Partial: usage events,
 -- nearly every row, stay out of it, so it costs ingest nothing.
 CREATE INDEX usage_events_by_correction ON usage_events (org_id, app_id, correction_of)

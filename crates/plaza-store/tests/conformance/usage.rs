@@ -74,16 +74,6 @@ pub async fn usage_is_counted_once_and_conflicts_are_logged_not_counted(db: &Tes
             .unwrap(),
         [StoredOutcome::Duplicate, StoredOutcome::Conflict]
     );
-    // What the scale-out mode checks before queueing: only counted ids, with their hashes.
-    let hashes = s
-        .counted_hashes(&acme.id, &[event("e1", "5", 1), event("e9", "1", 1)])
-        .await
-        .unwrap();
-    assert_eq!(hashes.len(), 1);
-    assert_eq!(
-        hashes[&("com.example.where2eat".to_string(), "e1".to_string())],
-        event("e1", "0.1", 1).content_hash
-    );
     // Another org's event ids are its own.
     assert_eq!(
         s.record_usage(&globex.id, &[event("e1", "7", 1)], at(3), ACTOR)

@@ -164,7 +164,16 @@ impl Services {
         let outcomes = if events.is_empty() {
             Vec::new()
         } else if let Some(bus) = &self.usage_bus {
-            self.queue_usage(bus.as_ref(), run, &events).await?
+            // Scale-out mode: the bus's ack is the durability promise; conflicts and refused
+            // corrections are found by the consumer against the store.
+            bus.publish_usage(&run.org.id, run.actor, run.now, &events)
+                .await?
+                .into_iter()
+                .map(|o| match o {
+                    BusOutcome::Stored => StoredOutcome::Accepted,
+                    BusOutcome::Duplicate => StoredOutcome::Duplicate,
+                })
+                .collect()
         } else {
             self.store
                 .record_usage(&run.org.id, &events, run.now, run.actor)
@@ -199,50 +208,6 @@ impl Services {
             rejected: count(EventStatus::Rejected),
             events,
         })
-    }
-
-    /// Scale-out mode: the bus's ack is the durability promise. Events the store already
-    /// counted are answered first: identical ones `duplicate` (not queued again), others
-    /// `conflict` (queued, so the consumer records the conflict as a direct ingest would).
-    /// Refused corrections, and conflicts or late retries of events still waiting in the
-    /// stream, are found by the consumer against the store.
-    async fn queue_usage(
-        &self,
-        bus: &dyn crate::ports::UsageBus,
-        run: &IngestRun<'_>,
-        events: &[ValidatedEvent],
-    ) -> Result<Vec<StoredOutcome>, CoreError> {
-        let counted = self.store.counted_hashes(&run.org.id, events).await?;
-        let stored_hash = |e: &ValidatedEvent| counted.get(&(e.app_id.clone(), e.event_id.clone()));
-        let to_queue: Vec<ValidatedEvent> = events
-            .iter()
-            .filter(|e| stored_hash(e) != Some(&e.content_hash))
-            .cloned()
-            .collect();
-        let mut queued = if to_queue.is_empty() {
-            Vec::new()
-        } else {
-            bus.publish_usage(&run.org.id, run.actor, run.now, &to_queue)
-                .await?
-        }
-        .into_iter();
-        let mut outcomes = Vec::with_capacity(events.len());
-        for e in events {
-            outcomes.push(match stored_hash(e) {
-                Some(h) if *h == e.content_hash => StoredOutcome::Duplicate,
-                known => {
-                    let published = queued.next();
-                    if known.is_some() {
-                        StoredOutcome::Conflict
-                    } else if published == Some(BusOutcome::Duplicate) {
-                        StoredOutcome::Duplicate
-                    } else {
-                        StoredOutcome::Accepted
-                    }
-                }
-            });
-        }
-        Ok(outcomes)
     }
 
     /// The consumer side of the scale-out mode: records events taken from the usage bus in

@@ -25,7 +25,6 @@ use plaza_core::usage::{
 };
 use plaza_core::StoreError;
 use plaza_metering::{resolve_corrections, Decimal, ValidatedEvent};
-use std::collections::HashMap;
 
 #[async_trait::async_trait]
 impl UsageRepo for SqlStore {
@@ -47,16 +46,6 @@ impl UsageRepo for SqlStore {
             actor,
         )
         .await;
-        finish(tx, result).await
-    }
-
-    async fn counted_hashes(
-        &self,
-        org: &OrgId,
-        events: &[ValidatedEvent],
-    ) -> StoreResult<HashMap<(String, String), String>> {
-        let mut tx = self.snapshot_tx().await?;
-        let result = record::stored_hashes(self.backend_kind(), &mut tx, org, events.iter()).await;
         finish(tx, result).await
     }
 

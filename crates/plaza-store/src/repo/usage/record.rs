@@ -105,7 +105,7 @@ pub(super) async fn record(
 }
 
 /// The stored content hashes of `events` (by app and event id).
-pub(super) async fn stored_hashes<'e>(
+async fn stored_hashes<'e>(
     backend: Backend,
     tx: &mut Tx,
     org: &OrgId,
