@@ -105,6 +105,11 @@ pub(super) async fn record(
 }
 
 /// The stored content hashes of `events` (by app and event id).
+///
+/// SQLite takes one `IN (…)` list per app. PostgreSQL is asked one id at a time: only rows the
+/// insert skipped come here, and while a table's statistics are stale (autovacuum off, or
+/// not caught up) its planner reads `event_id IN (…)` as a scan of every event of the app,
+/// while an equality on the whole primary key is always an index lookup.
 async fn stored_hashes<'e>(
     backend: Backend,
     tx: &mut Tx,
@@ -117,6 +122,25 @@ async fn stored_hashes<'e>(
     }
     let mut found = HashMap::new();
     for (app, ids) in by_app {
+        if backend == Backend::Postgres {
+            for id in ids {
+                let row = sqlx::query(
+                    "SELECT content_hash FROM usage_events \
+                     WHERE org_id = $1 AND app_id = $2 AND event_id = $3",
+                )
+                .bind(org.as_str())
+                .bind(app)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(backend_err)?;
+                if let Some(row) = row {
+                    let hash = Cols::of(&row, "usage event").get("content_hash")?;
+                    found.insert((app.to_owned(), id.to_owned()), hash);
+                }
+            }
+            continue;
+        }
         for ids in ids.chunks(ROWS_PER_INSERT) {
             let sql = format!(
                 "SELECT event_id, content_hash FROM usage_events \
