@@ -45,11 +45,26 @@ fn database_urls(name: &str) -> (String, String) {
 
 /// Starts a `plaza` process with the bus settings and waits for its line starting `ready`.
 fn start(dir: &Path, args: &[&str], stream: &str, ready: &str, log: &str) -> (Proc, String) {
+    start_with(dir, args, stream, ready, log, false)
+}
+
+/// [`start`], with or without the consumer a server runs in-process.
+fn start_with(
+    dir: &Path,
+    args: &[&str],
+    stream: &str,
+    ready: &str,
+    log: &str,
+    embedded_consumer: bool,
+) -> (Proc, String) {
     let log = std::fs::File::create(dir.join(log)).unwrap();
     let mut child = plaza()
         .args(args)
         .env("PLAZA_METERING_STREAM", stream)
-        .env("PLAZA_METERING_EMBEDDED_CONSUMER", "false")
+        .env(
+            "PLAZA_METERING_EMBEDDED_CONSUMER",
+            embedded_consumer.to_string(),
+        )
         .env("PLAZA_METERING_ACK_WAIT_SECS", "3")
         .env("PLAZA_DEMO_TOKEN", TOKEN)
         .env("PLAZA_LOG", "info,sqlx=warn,async_nats=warn")
@@ -206,6 +221,102 @@ fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice
     drop(server);
     drop(_second);
     drop(_third);
+    rt.block_on(async {
+        if let Ok(client) = async_nats::connect(&nats).await {
+            let _ = async_nats::jetstream::new(client)
+                .delete_stream(&stream)
+                .await;
+        }
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        let _ = sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS plaza_bus_{tag} WITH (FORCE)"
+        ))
+        .execute(&mut admin)
+        .await;
+    });
+}
+
+#[test]
+fn a_server_with_a_bus_counts_usage_through_its_own_consumer() {
+    let tag = format!("{:x}", rand::random::<u64>());
+    let (db_url, admin_url) = database_urls(&format!("plaza_bus_{tag}"));
+    let stream = format!("T_EMB_{tag}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE plaza_bus_{tag}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let nats = nats_url();
+    let (server, base) = start_with(
+        dir.path(),
+        &[
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            "data",
+            "--database",
+            &db_url,
+            "--metering-bus",
+            &nats,
+        ],
+        &stream,
+        "Plaza listening on ",
+        "server.log",
+        true,
+    );
+    let counted = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let body: Vec<String> = (0..300)
+            .map(|i| format!(
+                r#"{{"eventId":"emb-{i}","appId":"{APP}","instanceId":"inst-emb","metric":"api_calls","value":{i}.5,"timestamp":"2026-03-01T00:00:00Z"}}"#
+            ))
+            .collect();
+        let report: serde_json::Value = http
+            .post(format!("{base}/api/usage/events"))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .body(format!("[{}]", body.join(",")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report["accepted"], 300, "{report}");
+        // The server's own consumer writes them; the query API sees them once it has.
+        let query = format!(
+            "{base}/api/usage/query?metric=api_calls&granularity=month&from=2026-03-01T00:00:00Z&until=2026-04-01T00:00:00Z"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let answer: serde_json::Value = http
+                .get(&query)
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let row = &answer["rows"][0];
+            if row["events"] == 300 || std::time::Instant::now() > deadline {
+                break (row["events"].clone(), row["value"].clone());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    // 0.5 + 1.5 + … + 299.5
+    assert_eq!(
+        counted,
+        (serde_json::json!(300), serde_json::json!("45000"))
+    );
+    drop(server);
     rt.block_on(async {
         if let Ok(client) = async_nats::connect(&nats).await {
             let _ = async_nats::jetstream::new(client)
