@@ -99,24 +99,38 @@ async fn stored(url: &str) -> (i64, String) {
     .unwrap()
 }
 
-#[test]
-fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice() {
-    let tag = format!("{:x}", rand::random::<u64>());
-    let (db_url, admin_url) = database_urls(&format!("plaza_bus_{tag}"));
-    let stream = format!("T_CLI_{tag}");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE plaza_bus_{tag}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let nats = nats_url();
-    let (server, base) = start(
-        dir.path(),
-        &[
+/// A test's own PostgreSQL database and JetStream stream, dropped with it.
+struct BusWorld {
+    tag: String,
+    db_url: String,
+    admin_url: String,
+    stream: String,
+    nats: String,
+}
+
+impl BusWorld {
+    fn new(stream_prefix: &str, rt: &tokio::runtime::Runtime) -> BusWorld {
+        let tag = format!("{:x}", rand::random::<u64>());
+        let (db_url, admin_url) = database_urls(&format!("plaza_bus_{tag}"));
+        rt.block_on(async {
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE plaza_bus_{tag}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        });
+        BusWorld {
+            stream: format!("{stream_prefix}_{tag}"),
+            tag,
+            db_url,
+            admin_url,
+            nats: nats_url(),
+        }
+    }
+
+    /// `plaza serve --demo` on this world's database and bus.
+    fn serve_args(&self) -> Vec<&str> {
+        vec![
             "serve",
             "--demo",
             "--listen",
@@ -124,11 +138,46 @@ fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice
             "--data",
             "data",
             "--database",
-            &db_url,
+            &self.db_url,
             "--metering-bus",
-            &nats,
-        ],
-        &stream,
+            &self.nats,
+        ]
+    }
+}
+
+impl Drop for BusWorld {
+    fn drop(&mut self) {
+        let Ok(rt) = tokio::runtime::Runtime::new() else {
+            return;
+        };
+        rt.block_on(async {
+            if let Ok(client) = async_nats::connect(&self.nats).await {
+                let _ = async_nats::jetstream::new(client)
+                    .delete_stream(&self.stream)
+                    .await;
+            }
+            if let Ok(mut admin) = sqlx::PgConnection::connect(&self.admin_url).await {
+                let _ = sqlx::query(&format!(
+                    "DROP DATABASE IF EXISTS plaza_bus_{} WITH (FORCE)",
+                    self.tag
+                ))
+                .execute(&mut admin)
+                .await;
+            }
+        });
+    }
+}
+
+#[test]
+fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let world = BusWorld::new("T_CLI", &rt);
+    let (db_url, stream, nats) = (&world.db_url, &world.stream, &world.nats);
+    let dir = tempfile::tempdir().unwrap();
+    let (server, base) = start(
+        dir.path(),
+        &world.serve_args(),
+        stream,
         "Plaza listening on ",
         "server.log",
     );
@@ -159,7 +208,7 @@ fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice
         }
     });
     assert_eq!(
-        rt.block_on(stored(&db_url)).0,
+        rt.block_on(stored(db_url)).0,
         0,
         "the server wrote to the store itself"
     );
@@ -169,16 +218,16 @@ fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice
         "--data",
         "data",
         "--database",
-        &db_url,
+        db_url,
         "--metering-bus",
-        &nats,
+        nats,
         "--batch",
         "500",
     ];
-    let (mut first, _) = start(dir.path(), &consume, &stream, "Consuming usage", "c1.log");
+    let (mut first, _) = start(dir.path(), &consume, stream, "Consuming usage", "c1.log");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (n, _) = rt.block_on(stored(&db_url));
+        let (n, _) = rt.block_on(stored(db_url));
         if n >= 1000 {
             break;
         }
@@ -190,18 +239,18 @@ fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice
     }
     first.0.kill().unwrap(); // SIGKILL, mid-backlog and most likely mid-batch
     first.0.wait().unwrap();
-    let (at_kill, _) = rt.block_on(stored(&db_url));
+    let (at_kill, _) = rt.block_on(stored(db_url));
     assert!(
         (at_kill as usize) < EVENTS,
         "the consumer finished before the kill; nothing was tested"
     );
 
-    let (_second, _) = start(dir.path(), &consume, &stream, "Consuming usage", "c2.log");
-    let (_third, _) = start(dir.path(), &consume, &stream, "Consuming usage", "c3.log");
+    let (_second, _) = start(dir.path(), &consume, stream, "Consuming usage", "c2.log");
+    let (_third, _) = start(dir.path(), &consume, stream, "Consuming usage", "c3.log");
     let expected_sum = (EVENTS * (EVENTS - 1) / 2).to_string();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let (n, _) = rt.block_on(stored(&db_url));
+        let (n, _) = rt.block_on(stored(db_url));
         if n as usize >= EVENTS {
             break;
         }
@@ -213,7 +262,7 @@ fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice
     }
     // Past another ack wait, redeliveries have all been seen: still exact.
     std::thread::sleep(Duration::from_secs(4));
-    let (n, sum) = rt.block_on(stored(&db_url));
+    let (n, sum) = rt.block_on(stored(db_url));
     assert_eq!(n as usize, EVENTS);
     assert_eq!(sum, expected_sum);
     eprintln!("usage bus test: consumer SIGKILLed with {at_kill} of {EVENTS} events stored; the rest stored exactly once by two more");
@@ -221,51 +270,17 @@ fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice
     drop(server);
     drop(_second);
     drop(_third);
-    rt.block_on(async {
-        if let Ok(client) = async_nats::connect(&nats).await {
-            let _ = async_nats::jetstream::new(client)
-                .delete_stream(&stream)
-                .await;
-        }
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        let _ = sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS plaza_bus_{tag} WITH (FORCE)"
-        ))
-        .execute(&mut admin)
-        .await;
-    });
 }
 
 #[test]
 fn a_server_with_a_bus_counts_usage_through_its_own_consumer() {
-    let tag = format!("{:x}", rand::random::<u64>());
-    let (db_url, admin_url) = database_urls(&format!("plaza_bus_{tag}"));
-    let stream = format!("T_EMB_{tag}");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE plaza_bus_{tag}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    });
+    let world = BusWorld::new("T_EMB", &rt);
     let dir = tempfile::tempdir().unwrap();
-    let nats = nats_url();
     let (server, base) = start_with(
         dir.path(),
-        &[
-            "serve",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--data",
-            "data",
-            "--database",
-            &db_url,
-            "--metering-bus",
-            &nats,
-        ],
-        &stream,
+        &world.serve_args(),
+        &world.stream,
         "Plaza listening on ",
         "server.log",
         true,
@@ -317,17 +332,4 @@ fn a_server_with_a_bus_counts_usage_through_its_own_consumer() {
         (serde_json::json!(300), serde_json::json!("45000"))
     );
     drop(server);
-    rt.block_on(async {
-        if let Ok(client) = async_nats::connect(&nats).await {
-            let _ = async_nats::jetstream::new(client)
-                .delete_stream(&stream)
-                .await;
-        }
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        let _ = sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS plaza_bus_{tag} WITH (FORCE)"
-        ))
-        .execute(&mut admin)
-        .await;
-    });
 }
