@@ -5,6 +5,7 @@
 use crate::support::{TestApp, SEED_MANIFEST};
 use axum::http::Method;
 use chrono::TimeZone;
+use futures_util::StreamExt;
 use plaza_core::identity::Role;
 use plaza_core::ManualClock;
 use std::sync::Arc;
@@ -165,4 +166,51 @@ async fn bodies_that_cannot_be_read_are_refused_whole_with_where_and_why() {
     // Nothing of the above was counted or dead-lettered.
     let letters = app.get("/api/usage/dead-letters", Some(&author)).await;
     assert_eq!(letters.body.as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn a_slow_loris_upload_is_cut_off_by_the_request_timeout_and_nothing_is_counted() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let config = plaza_server::ServerConfig {
+        request_timeout_secs: 1,
+        ..plaza_server::ServerConfig::default()
+    };
+    let at = chrono::Utc.with_ymd_and_hms(2026, 1, 10, 15, 0, 0).unwrap();
+    let app = TestApp::build(config, Arc::new(ManualClock::new(at))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api/orgs/acme/apps",
+            Some(&app.admin_token),
+            Some(("application/yaml", SEED_MANIFEST.as_bytes().to_vec())),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The first event arrives, then the client stalls mid-array and never finishes.
+    let first = format!("[{},", SEED_EVENT.trim());
+    let stalled = futures_util::stream::once(async move {
+        Ok::<_, std::io::Error>(axum::body::Bytes::from(first))
+    })
+    .chain(futures_util::stream::pending());
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/usage/events")
+        .header("authorization", format!("Bearer {}", app.admin_token))
+        .header("content-type", "application/json")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        app.router.clone().oneshot(request),
+    )
+    .await
+    .expect("the server gave up on the stalled upload")
+    .unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Nothing of the half-sent batch was counted: the seed event is still new.
+    let r = post(&app, &app.admin_token, "application/json", SEED_EVENT).await;
+    assert_eq!(statuses(&r), ["accepted"], "{}", r.text);
 }
