@@ -973,10 +973,9 @@ async fn replay(
         Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         None => Vec::new(),
     };
-    let mut url = reqwest::Url::parse("http://plaza.invalid/api/usage/dead-letters/")
-        .expect("a valid base URL");
+    let mut url = reqwest::Url::parse("http://plaza.invalid/api/usage/dead-letters/")?;
     url.path_segments_mut()
-        .expect("an http URL has segments")
+        .map_err(|()| anyhow::anyhow!("cannot build the replay path for `{id}`"))?
         .pop_if_empty()
         .push(id)
         .push("replay");

@@ -151,7 +151,7 @@ impl Services {
                     }
                 }
             };
-            letters.push(self.dead_letter(run, index, line, event.as_ref(), &problems));
+            letters.push(dead_letter(run, index, line, event.as_ref(), &problems));
             reports.push(Some(EventReport {
                 index,
                 event_id: event.map(|e| e.event_id),
@@ -185,7 +185,7 @@ impl Services {
                 StoredOutcome::Duplicate => (EventStatus::Duplicate, Vec::new()),
                 StoredOutcome::Conflict => (EventStatus::Conflict, vec![conflict(&event.event_id)]),
                 StoredOutcome::Refused(problems) => {
-                    letters.push(self.dead_letter(run, index, 0, Some(&raw), &problems));
+                    letters.push(dead_letter(run, index, 0, Some(&raw), &problems));
                     (EventStatus::Rejected, problems)
                 }
             };
@@ -250,24 +250,24 @@ impl Services {
         }
         Ok(outcomes)
     }
+}
 
-    fn dead_letter(
-        &self,
-        run: &IngestRun<'_>,
-        index: usize,
-        line: usize,
-        event: Option<&RawEvent>,
-        problems: &[Problem],
-    ) -> DeadLetter {
-        DeadLetter {
-            id: uuid::Uuid::now_v7().to_string(),
-            org_id: run.org.id.clone(),
-            received_at: run.now,
-            index: index as u64,
-            line: line as u64,
-            event: event.and_then(|e| serde_json::to_value(e).ok()),
-            problems: serde_json::to_value(problems).unwrap_or_default(),
-            replayed: None,
-        }
+/// A rejected event as the dead-letter store keeps it.
+fn dead_letter(
+    run: &IngestRun<'_>,
+    index: usize,
+    line: usize,
+    event: Option<&RawEvent>,
+    problems: &[Problem],
+) -> DeadLetter {
+    DeadLetter {
+        id: uuid::Uuid::now_v7().to_string(),
+        org_id: run.org.id.clone(),
+        received_at: run.now,
+        index: index as u64,
+        line: line as u64,
+        event: event.and_then(|e| serde_json::to_value(e).ok()),
+        problems: serde_json::to_value(problems).unwrap_or_default(),
+        replayed: None,
     }
 }

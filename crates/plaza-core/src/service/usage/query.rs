@@ -1,6 +1,6 @@
 //! Aggregation queries: one metric over hour, day or month windows in UTC or an IANA time
 //! zone, optionally per app or per instance, with `sum`, `count`, `max`, `unique_count` or
-//! `latest`.
+//! `latest`; and the corrections feed billing reads to correct invoiced periods.
 //!
 //! Windows come from `plaza_metering::window_start`; `from` and `until` are widened to whole
 //! windows. A window is answered from the rollups (15-minute buckets) when its bounds fall on
@@ -12,7 +12,7 @@
 use crate::error::CoreError;
 use crate::identity::Org;
 use crate::service::Services;
-use crate::usage::{is_bucket_boundary, LatestValue, RollupBucket, UsageScope};
+use crate::usage::{is_bucket_boundary, LatestValue, RollupBucket, StoredCorrection, UsageScope};
 use chrono::{DateTime, Utc};
 use plaza_metering::number::add_exact;
 use plaza_metering::{
@@ -259,6 +259,16 @@ impl Services {
             windows_from_rollups: windows.len() - raw_windows.len(),
             windows_from_events: raw_windows.len(),
         })
+    }
+
+    /// The corrections received at or after `since`, with the period each corrects.
+    pub async fn usage_corrections(
+        &self,
+        org: &Org,
+        app_id: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<StoredCorrection>, CoreError> {
+        Ok(self.store.list_corrections(&org.id, app_id, since).await?)
     }
 
     /// Folds raw events (corrections applied) into rows.

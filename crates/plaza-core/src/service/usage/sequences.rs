@@ -168,16 +168,6 @@ impl Services {
             }))
     }
 
-    /// The corrections received at or after `since`, with the period each corrects.
-    pub async fn usage_corrections(
-        &self,
-        org: &Org,
-        app_id: Option<&str>,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<crate::usage::StoredCorrection>, CoreError> {
-        Ok(self.store.list_corrections(&org.id, app_id, since).await?)
-    }
-
     /// The org's period markers with their completeness now.
     pub async fn period_statuses(
         &self,

@@ -369,17 +369,13 @@ impl Batch<'_> {
                     .unwrap_or(adjusted);
             }
         }
-        let target_ms = millis(target.timestamp);
         if !voided {
             match c.kind {
                 EventKind::Void => {
                     let effective = add_exact(target.value, adjusted).unwrap_or(target.value);
-                    self.rollups
-                        .add_correction(&target, target_ms, -effective, -1)?;
+                    self.rollups.add_correction(&target, -effective, -1)?;
                 }
-                _ => self
-                    .rollups
-                    .add_correction(&target, target_ms, c.value, 0)?,
+                _ => self.rollups.add_correction(&target, c.value, 0)?,
             }
         }
         if let Some(n) = c.sequence {

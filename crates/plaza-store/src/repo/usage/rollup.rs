@@ -8,7 +8,7 @@ use super::columns::{decimal, opt_decimal};
 use crate::db::{backend_err, write_err, Cols};
 use crate::store::Tx;
 use plaza_core::ports::StoreResult;
-use plaza_core::usage::ROLLUP_BUCKET_MILLIS;
+use plaza_core::usage::rollup_bucket;
 use plaza_core::StoreError;
 use plaza_metering::number::{add_exact, canonical};
 use plaza_metering::{Decimal, ValidatedEvent};
@@ -40,13 +40,13 @@ fn overflow(metric: &str) -> StoreError {
     ))
 }
 
-fn key_of(e: &ValidatedEvent, occurred_at_ms: i64) -> Key {
-    let bucket = occurred_at_ms - occurred_at_ms.rem_euclid(ROLLUP_BUCKET_MILLIS);
+/// The rollup row an event falls in: its app, metric, instance and bucket.
+fn key_of(e: &ValidatedEvent) -> Key {
     (
         e.app_id.clone(),
         e.metric.clone(),
         e.instance_id.clone(),
-        bucket,
+        rollup_bucket(e.timestamp).timestamp_millis(),
     )
 }
 
@@ -59,7 +59,7 @@ impl RollupDeltas {
     /// A usage event was counted.
     pub(super) fn add_usage(&mut self, e: &ValidatedEvent) -> StoreResult<()> {
         let ms = e.timestamp.timestamp_millis();
-        let d = self.deltas.entry(key_of(e, ms)).or_default();
+        let d = self.deltas.entry(key_of(e)).or_default();
         let value = canonical(e.value);
         d.sum = add_exact(d.sum, value).ok_or_else(|| overflow(&e.metric))?;
         d.count += 1;
@@ -74,16 +74,15 @@ impl RollupDeltas {
         Ok(())
     }
 
-    /// A correction changed the event `target` (which happened at `target_ms`) by `sum_change`
+    /// A correction changed the event `target` by `sum_change`
     /// and `count_change`.
     pub(super) fn add_correction(
         &mut self,
         target: &ValidatedEvent,
-        target_ms: i64,
         sum_change: Decimal,
         count_change: i64,
     ) -> StoreResult<()> {
-        let d = self.deltas.entry(key_of(target, target_ms)).or_default();
+        let d = self.deltas.entry(key_of(target)).or_default();
         d.sum = add_exact(d.sum, sum_change).ok_or_else(|| overflow(&target.metric))?;
         d.count += count_change;
         d.corrected = true;
