@@ -8,10 +8,12 @@
 pub mod access;
 pub mod apps;
 pub mod audit;
+pub mod capability;
 pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod install;
 pub mod policy;
 pub mod ports;
 pub mod registry;

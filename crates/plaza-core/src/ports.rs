@@ -5,9 +5,11 @@
 
 use crate::apps::AppVersion;
 use crate::audit::{AuditEntry, AuditFilter, AuditRecord, ChainHead};
+use crate::capability::SigningKey;
 use crate::error::{BusError, StoreError};
 use crate::identity::{Org, RoleSet, Team, User};
 use crate::ids::{ExceptionId, OrgId, TeamId, TokenId, UserId};
+use crate::install::{DownstreamCredential, GrantKind, GrantUse, Instance, InstanceId};
 use crate::policy::{Decision, OrgPolicyVersion, PolicyException, PolicyMode};
 use crate::registry::StoredManifest;
 use crate::token::{ApiToken, TokenHash};
@@ -399,6 +401,68 @@ pub trait UsageBus: Send + Sync {
     ) -> Result<Vec<BusOutcome>, BusError>;
 }
 
+/// Which instances to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstanceFilter {
+    /// Only of this app.
+    pub app_id: Option<String>,
+    /// Only of this team.
+    pub team_id: Option<TeamId>,
+    /// Include uninstalled ones.
+    pub include_uninstalled: bool,
+}
+
+/// Installed instances, their grants and what they used of them.
+#[async_trait]
+pub trait InstanceRepo: Send + Sync {
+    /// Creates an instance (revision 1); `Conflict` when its id is taken, `NotFound` when its
+    /// org, team or app version does not exist.
+    async fn create_instance(&self, instance: &Instance, audit: &AuditEntry) -> StoreResult<()>;
+    /// One instance, of any org; `NotFound` otherwise.
+    async fn get_instance(&self, id: &InstanceId) -> StoreResult<Instance>;
+    /// The org's instances, oldest first.
+    async fn list_instances(
+        &self,
+        org: &OrgId,
+        filter: &InstanceFilter,
+    ) -> StoreResult<Vec<Instance>>;
+    /// Stores the instance's new state (version, grants, pending upgrade, status, tags, times)
+    /// if it is still at `instance.revision - 1`; `Conflict` when someone changed it meanwhile.
+    /// When the new status is uninstalled, every downstream credential of the instance is
+    /// revoked in the same transaction.
+    async fn update_instance(&self, instance: &Instance, audit: &AuditEntry) -> StoreResult<()>;
+    /// Notes that the instance used a granted scope or egress entry at `at`.
+    async fn record_grant_use(
+        &self,
+        instance: &InstanceId,
+        kind: GrantKind,
+        name: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// When the instance last used each scope and egress entry it ever used.
+    async fn grant_uses(&self, instance: &InstanceId) -> StoreResult<Vec<GrantUse>>;
+}
+
+/// Plaza's own credentials: token-signing keys and downstream credentials from token exchange.
+#[async_trait]
+pub trait CredentialRepo: Send + Sync {
+    /// Stores a new signing key, audited (never the private half in the audit record).
+    async fn create_signing_key(&self, key: &SigningKey, audit: &AuditEntry) -> StoreResult<()>;
+    /// Every signing key still published at `now`, newest first.
+    async fn published_signing_keys(&self, now: DateTime<Utc>) -> StoreResult<Vec<SigningKey>>;
+    /// Stores a downstream credential, audited; `NotFound` if its instance does not exist.
+    async fn create_downstream_credential(
+        &self,
+        credential: &DownstreamCredential,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// The downstream credential with this secret hash.
+    async fn find_downstream_credential(
+        &self,
+        hash: &TokenHash,
+    ) -> StoreResult<Option<DownstreamCredential>>;
+}
+
 /// Everything a Plaza server needs from its store.
 #[async_trait]
 pub trait Store:
@@ -411,6 +475,8 @@ pub trait Store:
     + PolicyRepo
     + RegistryRepo
     + UsageRepo
+    + InstanceRepo
+    + CredentialRepo
 {
     /// Checks the backend answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

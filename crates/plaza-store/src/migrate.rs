@@ -53,6 +53,11 @@ const SQLITE: &[Embedded] = &[
         "usage rollups",
         include_str!("../migrations/sqlite/0007_usage_rollups.sql"),
     ),
+    (
+        8,
+        "installs",
+        include_str!("../migrations/sqlite/0008_installs.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -91,6 +96,11 @@ const POSTGRES: &[Embedded] = &[
         7,
         "usage rollups",
         include_str!("../migrations/postgres/0007_usage_rollups.sql"),
+    ),
+    (
+        8,
+        "installs",
+        include_str!("../migrations/postgres/0008_installs.sql"),
     ),
 ];
 

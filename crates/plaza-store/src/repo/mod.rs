@@ -10,6 +10,8 @@
 
 mod apps;
 mod audit;
+mod credentials;
+mod instances;
 mod orgs;
 mod policies;
 mod registry;
