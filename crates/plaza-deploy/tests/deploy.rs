@@ -439,3 +439,27 @@ fn pyyaml_reads_back_exactly_the_documents_rendered() {
         assert_eq!(read, built, "{case}: PyYAML read something else");
     }
 }
+
+#[test]
+fn docs_name_what_the_renderer_writes() {
+    let doc = fs::read_to_string(crate_dir().join("../../docs/deploy.md")).unwrap();
+    for word in [
+        plaza_deploy::netpol::UNRESOLVED_ANNOTATION,
+        plaza_deploy::netpol::EGRESS_ANNOTATION,
+        plaza_deploy::labels::INSTANCE_LABEL,
+        plaza_deploy::labels::TAG_PREFIX,
+        plaza_deploy::objects::TOKEN_DIR,
+        "plaza.dev/token",
+        "plaza.dev/tags",
+        "plaza.dev/spiffe-id",
+        "PLAZA_TOKEN_FILE",
+        "kubernetes-validate --strict -k 1.31.0",
+        "scripts/ensure-kubernetes-validate",
+        "plaza deploy render INSTANCE [--namespace NS] [-o FILE]",
+    ] {
+        assert!(
+            doc.contains(word),
+            "docs/deploy.md does not mention `{word}`"
+        );
+    }
+}
