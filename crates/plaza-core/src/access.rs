@@ -58,6 +58,9 @@ pub enum Access {
     OrgMember,
     /// A user of the targeted org holding at least one of these roles.
     OrgRole(&'static [Role]),
+    /// Like [`Access::OrgRole`], or an active instance presenting its capability token (the
+    /// operation then acts for that instance only; the edge verifies the token).
+    InstanceOrRole(&'static [Role]),
 }
 
 /// The outcome of [`decide`].
@@ -81,7 +84,7 @@ pub fn decide(
     let needs_org = match access {
         Access::Public => return Decision::Allow,
         Access::Authenticated => false,
-        Access::OrgMember | Access::OrgRole(_) => true,
+        Access::OrgMember | Access::OrgRole(_) | Access::InstanceOrRole(_) => true,
     };
     let Some(p) = principal else {
         return Decision::Unauthenticated;
@@ -94,14 +97,16 @@ pub fn decide(
         }
     }
     match access {
-        Access::OrgRole(roles) if !p.user.roles.any_of(roles) => Decision::Forbidden(format!(
-            "this needs one of the roles: {}",
-            roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        Access::OrgRole(roles) | Access::InstanceOrRole(roles) if !p.user.roles.any_of(roles) => {
+            Decision::Forbidden(format!(
+                "this needs one of the roles: {}",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
         _ => Decision::Allow,
     }
 }

@@ -94,6 +94,10 @@ codes! {
     InvalidDimension = "invalid_dimension", "validate", "too many dimensions, or a dimension key or value that is empty, too long or holds control characters";
     /// The app is not one the caller's org registered (found by the server at ingest).
     UnknownApp = "unknown_app", "ingest", "the appId is not an app the caller's org has registered";
+    /// The instance is not an installed instance of the app (found by the server at ingest).
+    UnknownInstance = "unknown_instance", "ingest", "the instanceId is not an instance of the app installed in the caller's org, was never granted, or was uninstalled before the event's timestamp";
+    /// A capability token reported another instance or app than its own.
+    NotOwner = "not_owner", "ingest", "the caller's capability token is for another instance or app than the event names";
     /// The event id was counted before with other content (found by the store at ingest).
     EventIdConflict = "event_id_conflict", "ingest", "the eventId was already counted with other content: recorded as a conflict, not counted";
     /// A correction refers to no counted usage event of its app (found by the store at ingest).

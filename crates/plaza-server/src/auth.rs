@@ -76,6 +76,23 @@ pub async fn authenticate(
     ))
 }
 
+/// The instance whose capability token authenticated a request (on routes whose rule is
+/// [`Access::InstanceOrRole`]); handlers then act for that instance only.
+#[derive(Clone, Debug)]
+pub struct CallerInstance(pub plaza_core::install::Instance);
+
+/// The bearer token of a request when it is one of Plaza's capability tokens (its key id is
+/// one of Plaza's, `plz-…`), not an SSO token.
+fn capability_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer")
+        && plaza_core::capability::looks_like_jwt(token)
+        && plaza_core::capability::key_id(token).is_ok_and(|kid| kid.starts_with("plz-")))
+    .then_some(token)
+}
+
 /// What a caller who is not a member of the org in the path is told.
 const NOT_A_MEMBER: &str = "you are not a member of this organisation";
 
@@ -86,6 +103,22 @@ pub async fn guard(
     mut req: Request,
     next: Next,
 ) -> Response {
+    if matches!(access, Access::InstanceOrRole(_)) {
+        if let Some(token) = capability_token(req.headers()) {
+            let verified = state.services.verify_capability(token).await;
+            let instance = match verified {
+                Ok((_, instance)) => instance,
+                Err(e) => return ApiError::from(e).into_response(),
+            };
+            let org = match state.services.store().get_org(&instance.org_id).await {
+                Ok(org) => org,
+                Err(e) => return ApiError::from(CoreError::from(e)).into_response(),
+            };
+            req.extensions_mut().insert(CallerInstance(instance));
+            req.extensions_mut().insert(org);
+            return next.run(req).await;
+        }
+    }
     match authorize(&state, access, &params, req.headers()).await {
         Ok(Some((principal, org))) => {
             req.extensions_mut().insert(principal);

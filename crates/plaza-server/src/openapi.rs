@@ -11,6 +11,11 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Plaza API", description = "The governed marketplace for an enterprise's micro-apps. Errors are RFC 9457 problem+json."),
     paths(
+        routes::installs::permissions, routes::installs::install, routes::installs::list,
+        routes::installs::show, routes::installs::uninstall, routes::installs::consent,
+        routes::installs::upgrade, routes::installs::rollback, routes::installs::issue_token,
+        routes::installs::unused_grants, routes::installs::jwks, routes::installs::exchange,
+        routes::installs::calendar_events,
         routes::meta::index, routes::meta::openapi, routes::meta::manifest_schema,
         routes::health::healthz, routes::health::readyz, routes::health::metrics,
         routes::manifests::validate, routes::me::show, routes::me::org,
@@ -27,7 +32,10 @@ use utoipa::{Modify, OpenApi};
         routes::usage::query, routes::usage::gaps, routes::usage::periods, routes::usage::mark_period,
         routes::usage::corrections, routes::usage::settings, routes::usage::set_settings,
     ),
-    components(schemas(Problem, ProblemItem, OrgView, TeamView, UserView, MeView, TokenView, CreatedTokenView,
+    components(schemas(ResourcesView, RequestedCredentialView, PermissionRequestView, GrantView,
+        ResourceChangeView, PermissionDeltaView, PendingUpgradeView, InstanceView, InstallRequestBody,
+        ConsentBody, UpgradeBody, UpgradeView, CapabilityView, ExchangeView, OAuthErrorView,
+        GrantUseView, UnusedGrantsView, Problem, ProblemItem, OrgView, TeamView, UserView, MeView, TokenView, CreatedTokenView,
         NewTokenRequest, NewTeamRequest, RoleName, NewUserRequest, SetRolesRequest, AuditRecordView, AuditVerifyView,
         AppVersionView, ValidationView, HealthView, PolicyFileView, PolicyPushRequest, PolicyVersionView,
         PolicyModeView, NewExceptionRequest, ExceptionView, DecisionView, PreviewRowView,

@@ -67,6 +67,13 @@ impl Services {
             json!({"name": app.name}),
         );
         self.store.create_app_version(&app, &audit).await?;
+        // Installed instances that take upgrades automatically move to (or are offered) the
+        // new version. The version is registered either way; a failure here is logged and the
+        // instances stay where they are.
+        if let Err(e) = self.offer_published_version(&app).await {
+            tracing::warn!(app = %app.app_id, version = %app.version, error = %e,
+                "offering the new version to installed instances failed");
+        }
         Ok(app)
     }
 

@@ -6,11 +6,16 @@ mod apps;
 mod audit;
 pub use audit::OrgChainReport;
 mod identity;
+mod installs;
 mod policy;
 mod tokens;
 mod usage;
 
 pub use identity::{Bootstrap, OidcIdentity};
+pub use installs::{
+    ExchangeError, ExchangedToken, InstallRequest, InstallSettings, IssuedCapability, UnusedGrant,
+    UnusedGrantReport, UpgradeOutcome, CALENDAR_PROVIDER, DOWNSTREAM_TTL,
+};
 pub use policy::{outcome_of, GateFinding, PreviewRow, MAX_EXCEPTION_DAYS, POLICY_ERROR_RULE};
 pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 pub use usage::{
@@ -30,6 +35,8 @@ pub struct Services {
     policy_cache: Arc<policy::PolicyCache>,
     /// The usage bus of the scale-out metering mode; `None`: ingest writes to the store.
     usage_bus: Option<Arc<dyn UsageBus>>,
+    install_settings: InstallSettings,
+    keys: Arc<installs::KeyCache>,
 }
 
 impl Services {
@@ -40,7 +47,20 @@ impl Services {
             clock,
             policy_cache: Arc::default(),
             usage_bus: None,
+            install_settings: InstallSettings::default(),
+            keys: Arc::default(),
         }
+    }
+
+    /// The same services with these install and capability-token settings.
+    pub fn with_install_settings(mut self, settings: InstallSettings) -> Self {
+        self.install_settings = settings;
+        self
+    }
+
+    /// The install settings in force.
+    pub fn install_settings(&self) -> &InstallSettings {
+        &self.install_settings
     }
 
     /// The same services, but usage ingest appends validated events to `bus` (the scale-out

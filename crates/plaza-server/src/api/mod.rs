@@ -10,7 +10,9 @@ use plaza_core::token::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod installs;
 mod usage;
+pub use installs::*;
 pub use usage::*;
 
 /// An organisation.

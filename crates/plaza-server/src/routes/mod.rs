@@ -5,6 +5,7 @@
 pub(crate) mod apps;
 pub(crate) mod audit;
 pub(crate) mod health;
+pub(crate) mod installs;
 pub(crate) mod manifests;
 pub(crate) mod me;
 pub(crate) mod meta;
@@ -41,6 +42,10 @@ const COUNCIL: Access = Access::OrgRole(&[Role::Council]);
 const AUDITOR: Access = Access::OrgRole(&[Role::Admin, Role::Council]);
 /// Who reports an app's usage: its publisher's authors, or an admin.
 const PUBLISHER: Access = Access::OrgRole(&[Role::Author, Role::Admin]);
+/// Who sends usage events: a publisher, or an instance with its capability token.
+const REPORTER: Access = Access::InstanceOrRole(&[Role::Author, Role::Admin]);
+/// Who installs apps for a team: its consumers (pending an admin's consent) or an admin.
+const INSTALLER: Access = Access::OrgRole(&[Role::Consumer, Role::Admin]);
 
 #[rustfmt::skip] // a table reads best as one route per line
 fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
@@ -77,6 +82,19 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::GET, "/api/orgs/{org}/apps", OrgMember, get(apps::list)),
         r(Method::POST, "/api/orgs/{org}/apps", AUTHOR, post(apps::register)),
         r(Method::GET, "/api/orgs/{org}/apps/{app}/versions/{version}", OrgMember, get(apps::show)),
+        r(Method::GET, "/api/orgs/{org}/apps/{app}/permissions", OrgMember, get(installs::permissions)),
+        r(Method::POST, "/api/installs", INSTALLER, post(installs::install)),
+        r(Method::GET, "/api/installs", OrgMember, get(installs::list)),
+        r(Method::GET, "/api/installs/{id}", OrgMember, get(installs::show)),
+        r(Method::DELETE, "/api/installs/{id}", OrgMember, delete(installs::uninstall)),
+        r(Method::POST, "/api/installs/{id}/consent", ADMIN, post(installs::consent)),
+        r(Method::POST, "/api/installs/{id}/upgrade", OrgMember, post(installs::upgrade)),
+        r(Method::POST, "/api/installs/{id}/rollback", OrgMember, post(installs::rollback)),
+        r(Method::POST, "/api/installs/{id}/tokens", OrgMember, post(installs::issue_token)),
+        r(Method::GET, "/api/installs/{id}/unused-grants", OrgMember, get(installs::unused_grants)),
+        r(Method::GET, "/.well-known/jwks.json", Public, get(installs::jwks)),
+        r(Method::POST, "/api/token/exchange", Public, post(installs::exchange)),
+        r(Method::GET, "/api/mock/calendar/events", Public, get(installs::calendar_events)),
         r(Method::GET, "/api/orgs/{org}/policies", OrgMember, get(policies::list)),
         r(Method::POST, "/api/orgs/{org}/policies", ADMIN, post(policies::push)),
         r(Method::POST, "/api/orgs/{org}/policies/preview", ADMIN, post(policies::preview)),
@@ -89,7 +107,7 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::GET, "/api/orgs/{org}/decisions", OrgMember, get(policies::decisions)),
         r(Method::GET, "/api/orgs/{org}/usage-settings", OrgMember, get(usage::settings)),
         r(Method::PUT, "/api/orgs/{org}/usage-settings", ADMIN, put(usage::set_settings)),
-        r(Method::POST, "/api/usage/events", PUBLISHER, post(usage::ingest)),
+        r(Method::POST, "/api/usage/events", REPORTER, post(usage::ingest)),
         r(Method::GET, "/api/usage/dead-letters", PUBLISHER, get(usage::dead_letters)),
         r(Method::POST, "/api/usage/dead-letters/{id}/replay", PUBLISHER, post(usage::replay)),
         r(Method::GET, "/api/usage/query", PUBLISHER, get(usage::query)),

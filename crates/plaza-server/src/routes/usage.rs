@@ -9,6 +9,7 @@ use crate::api::{
     CorrectionView, DeadLetterView, IngestReportView, InstanceGapsView, PeriodMarkRequest,
     PeriodStatusView, UsageAnswerView, UsageSettingsRequest, UsageSettingsView,
 };
+use crate::auth::CallerInstance;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -36,10 +37,17 @@ fn late_window(s: &AppState) -> TimeDelta {
 pub async fn ingest(
     State(s): State<AppState>,
     Extension(org): Extension<Org>,
-    Extension(p): Extension<Principal>,
+    person: Option<Extension<Principal>>,
+    instance: Option<Extension<CallerInstance>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<IngestReportView>, ApiError> {
+    let caller = instance.as_ref().map(|Extension(CallerInstance(i))| i);
+    let actor = match (&person, caller) {
+        (Some(Extension(p)), _) => p.actor(),
+        (None, Some(i)) => format!("instance:{}", i.id),
+        (None, None) => return Err(ApiError::unauthenticated("no credentials")),
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -52,7 +60,8 @@ pub async fn ingest(
         .services
         .ingest_usage(
             &org,
-            &p.actor(),
+            &actor,
+            caller,
             &body,
             content_type,
             &options,

@@ -27,6 +27,11 @@ enum Rule {
     RegistryPush,
     /// Authors or admins of the org (usage reporting).
     Publisher,
+    /// Consumers or admins of the org (installing apps).
+    Installer,
+    /// Public routes that check a credential of their own (token exchange, the mock calendar):
+    /// no user token is refused with 403, and none answers 5xx.
+    OwnCredential,
 }
 
 #[rustfmt::skip] // one route per line
@@ -67,6 +72,19 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/api/orgs/{org}/apps", Rule::Member),
     ("POST", "/api/orgs/{org}/apps", Rule::Author),
     ("GET", "/api/orgs/{org}/apps/{app}/versions/{version}", Rule::Member),
+    ("GET", "/api/orgs/{org}/apps/{app}/permissions", Rule::Member),
+    ("POST", "/api/installs", Rule::Installer),
+    ("GET", "/api/installs", Rule::Member),
+    ("GET", "/api/installs/{id}", Rule::Member),
+    ("DELETE", "/api/installs/{id}", Rule::Member),
+    ("POST", "/api/installs/{id}/consent", Rule::Admin),
+    ("POST", "/api/installs/{id}/upgrade", Rule::Member),
+    ("POST", "/api/installs/{id}/rollback", Rule::Member),
+    ("POST", "/api/installs/{id}/tokens", Rule::Member),
+    ("GET", "/api/installs/{id}/unused-grants", Rule::Member),
+    ("GET", "/.well-known/jwks.json", Rule::Public),
+    ("POST", "/api/token/exchange", Rule::OwnCredential),
+    ("GET", "/api/mock/calendar/events", Rule::OwnCredential),
     ("GET", "/api/orgs/{org}/policies", Rule::Member),
     ("POST", "/api/orgs/{org}/policies", Rule::Admin),
     ("POST", "/api/orgs/{org}/policies/preview", Rule::Admin),
@@ -101,7 +119,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
 /// caller's; a path that names no org acts on the caller's own org.
 fn allowed(rule: Rule, role: Role, same_org: bool) -> bool {
     match rule {
-        Rule::Public | Rule::Auth => true,
+        Rule::Public | Rule::Auth | Rule::OwnCredential => true,
+        Rule::Installer => same_org && matches!(role, Role::Consumer | Role::Admin),
         Rule::Member => same_org,
         Rule::Admin => same_org && role == Role::Admin,
         Rule::Author => same_org && role == Role::Author,
@@ -168,6 +187,16 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
             "start": "2026-01-01T00:00:00Z", "end": "2026-02-01T00:00:00Z",
             "firstSequence": 1, "lastSequence": n,
         })),
+        // A team no one is in: the route's rule is what is tested here, not team membership.
+        ("POST", "/api/installs") => json(serde_json::json!({
+            "appId": "com.example.where2eat", "team": format!("no-such-team-{n}"),
+        })),
+        ("POST", "/api/installs/{id}/consent") => json(serde_json::json!({})),
+        ("POST", "/api/installs/{id}/upgrade") => json(serde_json::json!({"version": "1.2.0"})),
+        ("POST", "/api/token/exchange") => Some((
+            "application/x-www-form-urlencoded",
+            b"grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=x&scope=calendar.read".to_vec(),
+        )),
         ("POST", "/api/orgs/{org}/apps") | ("POST", "/api/manifests/validate") => {
             Some(("application/yaml", SEED_MANIFEST.as_bytes().to_vec()))
         }
@@ -245,6 +274,7 @@ async fn every_route_by_every_role_in_own_and_other_org() {
             .await;
         let ok = match rule {
             Rule::Public => r.status.is_success(),
+            Rule::OwnCredential => r.status.is_client_error() && r.status != 403,
             _ => r.status == 401 && r.headers.contains_key("www-authenticate"),
         };
         if !ok {
@@ -273,7 +303,10 @@ async fn every_route_by_every_role_in_own_and_other_org() {
                     // namespace is the org it names.
                     same_org || !(spec.path.contains("{org}") || spec.path.starts_with("/v2/")),
                 );
-                let ok = if expect_allowed {
+                let ok = if matches!(rule, Rule::OwnCredential) {
+                    // A user token is not the route's credential: refused, never forbidden.
+                    r.status.is_client_error() && r.status != 403
+                } else if expect_allowed {
                     r.status != 401 && r.status != 403 && r.status.as_u16() < 500
                 } else {
                     r.status == 403

@@ -71,8 +71,10 @@ async fn garbage_to_every_route_never_panics_or_500s_and_writes_nothing() {
                     r.text
                 );
                 if !r.status.is_success() {
-                    // The registry answers registry clients in the OCI error format.
-                    let expected = if path.starts_with("/v2/") {
+                    // The registry answers registry clients in the OCI error format, token
+                    // exchange OAuth clients in RFC 6749's.
+                    let expected = if path.starts_with("/v2/") || spec.path == "/api/token/exchange"
+                    {
                         "application/json"
                     } else {
                         "application/problem+json"

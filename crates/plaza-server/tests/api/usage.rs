@@ -30,8 +30,35 @@ pub async fn app_with_seed() -> (TestApp, String) {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    install_instances(&app, &["inst-9a3f", "inst-1", "inst-2"]).await;
     let author = app.role_tokens[&Role::Author].clone();
     (app, author)
+}
+
+/// Creates the team `lunch` and installs the seed app for it as each of `ids` (as the admin,
+/// so the installs are granted at once).
+pub async fn install_instances(app: &TestApp, ids: &[&str]) {
+    let r = app
+        .send_json(
+            Method::POST,
+            "/api/orgs/acme/teams",
+            Some(&app.admin_token),
+            serde_json::json!({"slug": "lunch", "name": "Lunch"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    for id in ids {
+        let r = app
+            .send_json(
+                Method::POST,
+                "/api/installs",
+                Some(&app.admin_token),
+                serde_json::json!({"appId": "com.example.where2eat", "team": "lunch",
+                    "instanceId": id, "tags": {"cost-center": "CC-42"}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
 }
 
 pub async fn post(
@@ -187,6 +214,7 @@ async fn a_slow_loris_upload_is_cut_off_by_the_request_timeout_and_nothing_is_co
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
+    install_instances(&app, &["inst-9a3f"]).await;
     // The first event arrives, then the client stalls mid-array and never finishes.
     let first = format!("[{},", SEED_EVENT.trim());
     let stalled = futures_util::stream::once(async move {

@@ -4,13 +4,16 @@
 //! and the rejected ones go to the dead-letter store with every reason. The report gives one
 //! status per event, in body order: nothing valid in a batch is lost to a bad neighbour.
 //!
-//! Until installs exist (issue 6), an event's `instanceId` is taken as given; an app must be
-//! registered by the caller's org.
+//! Every event names an installed instance of its app in the caller's org: active, or
+//! uninstalled (late events of its last days still count); its metrics are those of the
+//! version the instance runs. A caller authenticated by an instance's capability token may
+//! report only that instance.
 
 use super::{EventReport, EventStatus, IngestReport};
-use crate::error::CoreError;
+use crate::error::{CoreError, StoreError};
 use crate::identity::Org;
 use crate::ids::OrgId;
+use crate::install::{Instance, InstanceId, InstanceStatus};
 use crate::service::Services;
 use crate::usage::{BusOutcome, DeadLetter, StoredOutcome};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -27,6 +30,33 @@ fn unknown_app(app_id: &str) -> Problem {
         pointer: "/appId".into(),
         message: format!("the app `{app_id}` is not registered by your org"),
         hint: "send usage only for your org's registered apps (`GET /api/orgs/{org}/apps`)".into(),
+        line: None,
+        column: None,
+    }
+}
+
+/// A problem for an event naming no usable instance of its app.
+fn unknown_instance(app_id: &str, instance_id: &str, why: &str) -> Problem {
+    Problem {
+        code: Code::UnknownInstance,
+        pointer: "/instanceId".into(),
+        message: format!("`{instance_id}` is not an instance of `{app_id}` you can report for: {why}"),
+        hint: "name an instance installed for the app (`GET /api/installs?app=…`); install it first (`POST /api/installs`)".into(),
+        line: None,
+        column: None,
+    }
+}
+
+/// A problem for an event a capability token may not report.
+fn not_owner(instance: &Instance) -> Problem {
+    Problem {
+        code: Code::NotOwner,
+        pointer: "/instanceId".into(),
+        message: format!(
+            "this capability token is for instance `{}` of `{}`; it cannot report usage of another instance or app",
+            instance.id, instance.app_id
+        ),
+        hint: "report only your own instance's usage, or use a publisher or admin API token".into(),
         line: None,
         column: None,
     }
@@ -55,16 +85,24 @@ pub(super) struct IngestRun<'a> {
     /// Whether rejected events go to the dead-letter store (not for a replay, whose dead
     /// letter already exists).
     pub(super) dead_letter: bool,
+    /// The instance whose capability token made the request, if one did.
+    pub(super) caller_instance: Option<&'a Instance>,
 }
+
+/// How each event's (app, instance) pair is judged: a metering context, or why not.
+type Contexts = HashMap<(String, String), Result<MeteringContext, Problem>>;
 
 impl Services {
     /// Ingests a body of usage events (`content_type` picks JSON, NDJSON or CloudEvents) for
     /// `org` as `actor`, and reports per event. `default_late_window` applies unless the org set
-    /// its own. Fails as a whole only when the body cannot be read at all.
+    /// its own. `caller_instance` is the instance whose capability token made the request
+    /// (it may report only itself). Fails as a whole only when the body cannot be read at all.
+    #[allow(clippy::too_many_arguments)]
     pub async fn ingest_usage(
         &self,
         org: &Org,
         actor: &str,
+        caller_instance: Option<&Instance>,
         body: &[u8],
         content_type: &str,
         options: &ParseOptions,
@@ -77,50 +115,101 @@ impl Services {
             late_window: self.late_window(org, default_late_window).await?,
             now: self.now(),
             dead_letter: true,
+            caller_instance,
         };
         self.ingest_decoded(&run, decoded).await
     }
 
-    /// The metering context of each app the events name: the metrics its latest registered
-    /// version declares. Apps the org has not registered are absent.
+    /// The metering context of each (app, instance) pair the events name: the metrics the
+    /// version the instance runs declares; or the problem that rejects its events.
     async fn contexts_for(
         &self,
         run: &IngestRun<'_>,
         events: &Decoded,
-    ) -> Result<HashMap<String, MeteringContext>, CoreError> {
-        let mut contexts = HashMap::new();
-        let mut unknown = std::collections::HashSet::new();
+    ) -> Result<Contexts, CoreError> {
+        let mut contexts: Contexts = HashMap::new();
+        let mut registered: HashMap<String, bool> = HashMap::new();
         for raw in events.iter().flatten() {
-            if contexts.contains_key(&raw.app_id) || unknown.contains(&raw.app_id) {
+            let key = (raw.app_id.clone(), raw.instance_id.clone());
+            if contexts.contains_key(&key) {
                 continue;
             }
-            let Some(version) = self
-                .store
-                .latest_app_version(&run.org.id, &raw.app_id)
-                .await?
-            else {
-                unknown.insert(raw.app_id.clone());
-                continue;
-            };
-            let mut cx = MeteringContext::new(run.now);
-            cx.late_window = run.late_window;
-            for m in version
-                .manifest
-                .pointer("/billing/metrics")
-                .and_then(|m| m.as_array())
-                .into_iter()
-                .flatten()
-            {
-                if let (Some(name), Some(unit)) = (
-                    m.get("name").and_then(|v| v.as_str()),
-                    m.get("unit").and_then(|v| v.as_str()),
-                ) {
-                    cx = cx.with_metric(name, unit);
-                }
-            }
-            contexts.insert(raw.app_id.clone(), cx);
+            let judged = self.context_of(run, raw, &mut registered).await?;
+            contexts.insert(key, judged);
         }
         Ok(contexts)
+    }
+
+    /// The metering context of one event's app and instance, or why its events are refused.
+    async fn context_of(
+        &self,
+        run: &IngestRun<'_>,
+        raw: &RawEvent,
+        registered: &mut HashMap<String, bool>,
+    ) -> Result<Result<MeteringContext, Problem>, CoreError> {
+        if let Some(caller) = run.caller_instance {
+            if caller.id.as_str() != raw.instance_id || caller.app_id != raw.app_id {
+                return Ok(Err(not_owner(caller)));
+            }
+        }
+        let known_app = match registered.get(&raw.app_id) {
+            Some(known) => *known,
+            None => {
+                let known = self
+                    .store
+                    .latest_app_version(&run.org.id, &raw.app_id)
+                    .await?
+                    .is_some();
+                registered.insert(raw.app_id.clone(), known);
+                known
+            }
+        };
+        if !known_app {
+            return Ok(Err(unknown_app(&raw.app_id)));
+        }
+        let instance = match self
+            .store
+            .get_instance(&InstanceId::from(raw.instance_id.as_str()))
+            .await
+        {
+            Ok(i) if i.org_id == run.org.id && i.app_id == raw.app_id => i,
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                return Ok(Err(unknown_instance(
+                    &raw.app_id,
+                    &raw.instance_id,
+                    "no such instance of this app in your org",
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if instance.status == InstanceStatus::PendingConsent {
+            return Ok(Err(unknown_instance(
+                &raw.app_id,
+                &raw.instance_id,
+                "it waits for an admin's consent and has not run",
+            )));
+        }
+        let version = self
+            .store
+            .get_app_version(&run.org.id, &instance.app_id, &instance.version)
+            .await?;
+        let mut cx = MeteringContext::new(run.now);
+        cx.late_window = run.late_window;
+        for m in version
+            .manifest
+            .pointer("/billing/metrics")
+            .and_then(|m| m.as_array())
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(name), Some(unit)) = (
+                m.get("name").and_then(|v| v.as_str()),
+                m.get("unit").and_then(|v| v.as_str()),
+            ) {
+                cx = cx.with_metric(name, unit);
+            }
+        }
+        Ok(Ok(cx))
     }
 
     /// Validates, counts and reports decoded events.
@@ -137,9 +226,11 @@ impl Services {
             let (event, problems, line) = match item {
                 Err(e) => (None, e.problems, e.line),
                 Ok(raw) => {
-                    let checked = match contexts.get(&raw.app_id) {
+                    let key = (raw.app_id.clone(), raw.instance_id.clone());
+                    let checked = match contexts.get(&key) {
+                        Some(Ok(cx)) => validate(&raw, cx),
+                        Some(Err(problem)) => Err(vec![problem.clone()]),
                         None => Err(vec![unknown_app(&raw.app_id)]),
-                        Some(cx) => validate(&raw, cx),
                     };
                     match checked {
                         Ok(v) => {

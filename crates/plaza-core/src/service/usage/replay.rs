@@ -81,6 +81,7 @@ impl Services {
             late_window: self.late_window(org, default_late_window).await?,
             now: self.now(),
             dead_letter: false,
+            caller_instance: None,
         };
         let report = self.ingest_decoded(&run, decoded).await?;
         if let Some(event) = report.events.first() {
