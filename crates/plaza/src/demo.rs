@@ -153,6 +153,33 @@ async fn populate(services: &Services) -> anyhow::Result<()> {
         services.evaluate_app(&org, &json, None).await?;
         services.register_app_version(&alice, &org, json).await?;
     }
+    install_demo_instances(services, &admin, &org).await
+}
+
+/// The demo's installed instances: where2eat as `inst-9a3f` (the instance the seed's usage
+/// event names), for the platform team.
+async fn install_demo_instances(
+    services: &Services,
+    admin: &plaza_core::access::Principal,
+    org: &plaza_core::identity::Org,
+) -> anyhow::Result<()> {
+    let installs = [("com.example.where2eat", "inst-9a3f", "platform", "CC-1001")];
+    for (app_id, id, team, cost_center) in installs {
+        if services.instance(admin, id).await.is_ok() {
+            continue;
+        }
+        let request = plaza_core::service::InstallRequest {
+            app_id: app_id.to_owned(),
+            team: team.to_owned(),
+            instance_id: Some(id.to_owned()),
+            tags: [("cost-center".to_owned(), cost_center.to_owned())].into(),
+            ..Default::default()
+        };
+        services
+            .install(admin, org, &request)
+            .await
+            .with_context(|| format!("installing {app_id} as {id}"))?;
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@ mod authz_matrix;
 mod bad_input;
 mod conformance;
 mod identity;
+mod installs;
 mod oci;
 mod oidc;
 mod operations;

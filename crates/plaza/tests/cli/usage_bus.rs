@@ -188,7 +188,7 @@ fn usage_bus_consumer_sigkilled_mid_batch_loses_nothing_and_counts_nothing_twice
         for start in (0..EVENTS).step_by(PER_REQUEST) {
             let body: Vec<String> = (start..start + PER_REQUEST)
                 .map(|i| format!(
-                    r#"{{"eventId":"bus-{i}","appId":"{APP}","instanceId":"inst-bus","metric":"api_calls","value":{i},"timestamp":"2026-03-01T00:00:00Z"}}"#
+                    r#"{{"eventId":"bus-{i}","appId":"{APP}","instanceId":"inst-9a3f","metric":"api_calls","value":{i},"timestamp":"2026-03-01T00:00:00Z"}}"#
                 ))
                 .collect();
             let report: serde_json::Value = http
@@ -289,7 +289,7 @@ fn a_server_with_a_bus_counts_usage_through_its_own_consumer() {
         let http = reqwest::Client::new();
         let body: Vec<String> = (0..300)
             .map(|i| format!(
-                r#"{{"eventId":"emb-{i}","appId":"{APP}","instanceId":"inst-emb","metric":"api_calls","value":{i}.5,"timestamp":"2026-03-01T00:00:00Z"}}"#
+                r#"{{"eventId":"emb-{i}","appId":"{APP}","instanceId":"inst-9a3f","metric":"api_calls","value":{i}.5,"timestamp":"2026-03-01T00:00:00Z"}}"#
             ))
             .collect();
         let report: serde_json::Value = http

@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const APP: &str = "com.example.where2eat";
+/// The instance `serve --demo` installs for the app.
+const INSTANCE: &str = "inst-9a3f";
 const METRIC: &str = "api_calls";
 /// Events per batch (one request).
 const BATCH: usize = 200;
@@ -161,7 +163,7 @@ fn first_instant() -> chrono::DateTime<chrono::Utc> {
     "2026-03-01T00:00:00Z".parse().unwrap()
 }
 
-fn new_batch(shared: &Shared, worker: usize, rng: &mut StdRng) -> Arc<Batch> {
+fn new_batch(shared: &Shared, rng: &mut StdRng) -> Arc<Batch> {
     let mut tally = shared.tally.lock().unwrap();
     let number = tally.next_batch;
     tally.next_batch += 1;
@@ -176,7 +178,7 @@ fn new_batch(shared: &Shared, worker: usize, rng: &mut StdRng) -> Arc<Batch> {
         sum_milli += u128::from(milli);
         let at = first_instant() + chrono::TimeDelta::seconds((number * BATCH + i) as i64);
         events.push(format!(
-            r#"{{"eventId":"crash-{number}-{i}","appId":"{APP}","instanceId":"inst-crash-{worker}","metric":"{METRIC}","value":{},"timestamp":"{}"}}"#,
+            r#"{{"eventId":"crash-{number}-{i}","appId":"{APP}","instanceId":"{INSTANCE}","metric":"{METRIC}","value":{},"timestamp":"{}"}}"#,
             decimal(u128::from(milli)),
             at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         ));
@@ -332,7 +334,7 @@ fn check(
     }
 }
 
-async fn worker(shared: Arc<Shared>, id: usize, seed: u64) {
+async fn worker(shared: Arc<Shared>, seed: u64) {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(2))
@@ -349,7 +351,7 @@ async fn worker(shared: Arc<Shared>, id: usize, seed: u64) {
         };
         let (batch, kind) = match resend {
             Some(b) => (b, Kind::Resend),
-            None => (new_batch(&shared, id, &mut rng), Kind::Fresh),
+            None => (new_batch(&shared, &mut rng), Kind::Fresh),
         };
         let (report, failed) = match deliver(&shared, &http, &batch, kind).await {
             Ok(r) => r,
@@ -454,7 +456,7 @@ fn usage_crash_sigkilled_server_loses_nothing_acknowledged_and_counts_nothing_tw
             .unwrap();
         *shared.base.lock().unwrap() = Some(base);
         let workers: Vec<_> = (0..WORKERS)
-            .map(|i| tokio::spawn(worker(shared.clone(), i, seed.wrapping_add(1 + i as u64))))
+            .map(|i| tokio::spawn(worker(shared.clone(), seed.wrapping_add(1 + i as u64))))
             .collect();
         for k in 0..KILLS {
             tokio::time::sleep(Duration::from_millis(rng.gen_range(200..1200))).await;
