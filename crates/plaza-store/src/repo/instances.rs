@@ -86,6 +86,13 @@ impl InstanceRepo for SqlStore {
                     key: format!("{}@{}", i.app_id, i.version),
                 });
             }
+            let user = "SELECT 1 FROM users WHERE id = $1";
+            if !exists(&mut tx, user, &[i.created_by.as_str()]).await? {
+                return Err(StoreError::NotFound {
+                    entity: "user",
+                    key: i.created_by.to_string(),
+                });
+            }
             if exists(
                 &mut tx,
                 "SELECT 1 FROM instances WHERE id = $1",
