@@ -15,6 +15,8 @@ mod fixtures;
 #[path = "conformance/harness.rs"]
 #[macro_use]
 mod harness;
+#[path = "conformance/instances.rs"]
+mod instances;
 #[path = "conformance/orgs.rs"]
 mod orgs;
 #[path = "conformance/policies.rs"]
@@ -55,6 +57,13 @@ conformance! {
     tokens::token_rules_are_enforced,
     apps::app_versions_round_trip_and_list_in_registration_order,
     apps::app_version_conflicts_and_missing_things_are_reported,
+    instances::instances_round_trip_and_are_listed_by_org_app_and_team,
+    instances::instance_creation_rules_are_enforced,
+    instances::updates_apply_only_at_the_next_revision,
+    instances::uninstall_revokes_the_instances_downstream_credentials_only,
+    instances::grant_uses_keep_the_latest_time_per_kind_and_name,
+    instances::published_signing_keys_come_back_exactly_newest_first,
+    instances::downstream_credentials_are_found_by_hash,
     audit::appended_records_are_chained_from_genesis,
     audit::list_audit_honours_every_filter,
     audit::the_chain_verifies_after_mixed_operations,

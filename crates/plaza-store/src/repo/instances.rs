@@ -86,6 +86,13 @@ impl InstanceRepo for SqlStore {
                     key: format!("{}@{}", i.app_id, i.version),
                 });
             }
+            let user = "SELECT 1 FROM users WHERE id = $1";
+            if !exists(&mut tx, user, &[i.created_by.as_str()]).await? {
+                return Err(StoreError::NotFound {
+                    entity: "user",
+                    key: i.created_by.to_string(),
+                });
+            }
             if exists(
                 &mut tx,
                 "SELECT 1 FROM instances WHERE id = $1",
@@ -267,24 +274,29 @@ impl InstanceRepo for SqlStore {
     }
 
     async fn grant_uses(&self, instance: &InstanceId) -> StoreResult<Vec<GrantUse>> {
-        sqlx::query(
-            "SELECT kind, name, last_used_at FROM grant_uses WHERE instance_id = $1 \
-             ORDER BY kind, name",
-        )
-        .bind(instance.as_str())
-        .fetch_all(self.pool())
-        .await
-        .map_err(backend_err)?
-        .iter()
-        .map(|row| {
-            let c = Cols::of(row, "grant use");
-            let kind: String = c.get("kind")?;
-            Ok(GrantUse {
-                kind: GrantKind::parse(&kind).ok_or_else(|| c.corrupt(format!("kind `{kind}`")))?,
-                name: c.get("name")?,
-                last_used_at: c.instant("last_used_at")?,
+        let rows =
+            sqlx::query("SELECT kind, name, last_used_at FROM grant_uses WHERE instance_id = $1")
+                .bind(instance.as_str())
+                .fetch_all(self.pool())
+                .await
+                .map_err(backend_err)?;
+        let mut uses = rows
+            .iter()
+            .map(|row| {
+                let c = Cols::of(row, "grant use");
+                let kind: String = c.get("kind")?;
+                Ok(GrantUse {
+                    kind: GrantKind::parse(&kind)
+                        .ok_or_else(|| c.corrupt(format!("kind `{kind}`")))?,
+                    name: c.get("name")?,
+                    last_used_at: c.instant("last_used_at")?,
+                })
             })
-        })
-        .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        // By kind, then name in byte order on both backends: `grant_uses.name` has the
+        // database's default collation on PostgreSQL, so an `ORDER BY` there would follow the
+        // server's locale (`Mail.Send` after `calendar.read`) where SQLite compares bytes.
+        uses.sort_by(|a, b| (a.kind.as_str(), &a.name).cmp(&(b.kind.as_str(), &b.name)));
+        Ok(uses)
     }
 }
