@@ -6,8 +6,10 @@
 mod admin;
 mod audit;
 mod consume;
+mod deploy;
 mod findings;
 mod init;
+mod install;
 mod login;
 mod oci_client;
 mod package;
@@ -68,6 +70,12 @@ enum Command {
     /// Rego policies: test and evaluate offline; push, list and show the org's versions.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Install an app version for a team: shows what it asks for, then installs it (granted at
+    /// once for an admin, waiting for an admin's consent otherwise).
+    Install(install::InstallArgs),
+    /// Deployment manifests for container apps.
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
     /// Usage metering: send events, query aggregates, inspect and replay dead letters, check
     /// sequence gaps and mark periods complete.
     #[command(subcommand)]
@@ -90,6 +98,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(c) => runtime()?.block_on(audit::run(c)),
         Command::Policy(c) => runtime()?.block_on(policy::run(c)),
         Command::Usage(c) => runtime()?.block_on(usage::run(c)),
+        Command::Install(a) => runtime()?.block_on(install::run(a)),
+        Command::Deploy(c) => runtime()?.block_on(deploy::run(c)),
     }
 }
 
