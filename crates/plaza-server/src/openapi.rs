@@ -74,7 +74,17 @@ impl Modify for ProblemResponses {
                 &mut item.delete,
                 &mut item.patch,
             ];
+            // Token exchange answers OAuth clients in RFC 6749's error format, as documented
+            // on the route itself.
+            let oauth = path == "/api/token/exchange";
             for op in ops.into_iter().flatten() {
+                if oauth {
+                    op.responses
+                        .responses
+                        .entry("503".to_owned())
+                        .or_insert_with(|| problem_response("The request timed out").into());
+                    continue;
+                }
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = op.request_body.is_some();
                 let has_query = op.parameters.as_ref().is_some_and(|ps| {
