@@ -81,7 +81,8 @@ impl DiskCache {
         // engine produced. Wasmtime additionally checks the header and engine settings and
         // returns an error (not UB) for code from an incompatible engine. The cache directory is
         // Plaza's own (documented), so nobody else writes these files.
-        unsafe { Component::deserialize(engine, &code) }.map_err(|e| Miss::Rejected(format!("{e:#}")))
+        unsafe { Component::deserialize(engine, &code) }
+            .map_err(|e| Miss::Rejected(format!("{e:#}")))
     }
 
     /// Stores the precompiled `component` for `digest`. Failures are returned for logging only.

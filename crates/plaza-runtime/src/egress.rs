@@ -220,17 +220,37 @@ mod tests {
 
     #[test]
     fn authorities_match_grants_with_scheme_default_ports() {
-        let p = policy(&["api.example.com", "plaza.internal:80", "*.cdn.example.org:8443"]);
+        let p = policy(&[
+            "api.example.com",
+            "plaza.internal:80",
+            "*.cdn.example.org:8443",
+        ]);
         let none = HashMap::new();
-        assert_eq!(p.authorize(true, "api.example.com", &none).unwrap().authority, "api.example.com:443");
-        assert_eq!(p.authorize(true, "API.example.com.:443", &none).unwrap().host, "api.example.com");
-        assert_eq!(p.authorize(false, "api.example.com", &none), Err(DenialReason::NotGranted));
+        assert_eq!(
+            p.authorize(true, "api.example.com", &none)
+                .unwrap()
+                .authority,
+            "api.example.com:443"
+        );
+        assert_eq!(
+            p.authorize(true, "API.example.com.:443", &none)
+                .unwrap()
+                .host,
+            "api.example.com"
+        );
+        assert_eq!(
+            p.authorize(false, "api.example.com", &none),
+            Err(DenialReason::NotGranted)
+        );
         assert!(p.authorize(false, "plaza.internal", &none).is_ok());
         assert!(p.authorize(true, "plaza.internal", &none).is_err());
         assert!(p.authorize(true, "a.cdn.example.org:8443", &none).is_ok());
         assert!(p.authorize(true, "cdn.example.org:8443", &none).is_err());
         assert!(p.authorize(true, "evil.com", &none).is_err());
-        assert!(matches!(p.authorize(true, "user@api.example.com", &none), Err(DenialReason::BadRequest(_))));
+        assert!(matches!(
+            p.authorize(true, "user@api.example.com", &none),
+            Err(DenialReason::BadRequest(_))
+        ));
         assert!(p.authorize(true, "[::1]:443", &none).is_err());
     }
 
@@ -239,20 +259,51 @@ mod tests {
         let p = policy(&["plaza.internal:80"]);
         let addr: SocketAddr = "127.0.0.1:9999".parse().unwrap();
         let internal = HashMap::from([("plaza.internal:80".to_owned(), addr)]);
-        assert_eq!(p.authorize(false, "plaza.internal", &internal).unwrap().internal, Some(addr));
+        assert_eq!(
+            p.authorize(false, "plaza.internal", &internal)
+                .unwrap()
+                .internal,
+            Some(addr)
+        );
     }
 
     #[test]
     fn classifies_addresses() {
         for bad in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "::", "fc00::1", "fd12::1",
-            "fe80::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
         ] {
-            assert!(forbidden_address(bad.parse().unwrap()).is_some(), "{bad} should be refused");
+            assert!(
+                forbidden_address(bad.parse().unwrap()).is_some(),
+                "{bad} should be refused"
+            );
         }
-        for good in ["93.184.215.14", "1.1.1.1", "100.128.0.1", "2606:4700::1111", "172.32.0.1"] {
-            assert!(forbidden_address(good.parse().unwrap()).is_none(), "{good} should be allowed");
+        for good in [
+            "93.184.215.14",
+            "1.1.1.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "172.32.0.1",
+        ] {
+            assert!(
+                forbidden_address(good.parse().unwrap()).is_none(),
+                "{good} should be allowed"
+            );
         }
     }
 }

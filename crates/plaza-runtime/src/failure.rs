@@ -137,9 +137,10 @@ impl InvocationFailure {
             http::HeaderValue::from_static("application/problem+json"),
         );
         if matches!(self, InvocationFailure::Busy { .. }) {
-            response
-                .headers_mut()
-                .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
         }
         response
     }

@@ -181,14 +181,18 @@ impl Runtime {
         let joined = |r: Result<wasmtime::Result<()>, tokio::task::JoinError>| match r {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(classify(e)),
-            Err(e) => Err(InvocationFailure::Trap(format!("the guest task failed: {e}"))),
+            Err(e) => Err(InvocationFailure::Trap(format!(
+                "the guest task failed: {e}"
+            ))),
         };
 
         let head = match receiver.await {
             Ok(Ok(head)) => head,
             Ok(Err(code)) => {
                 joined(task.await)?;
-                return Err(InvocationFailure::NoResponse(format!("the app answered with error {code:?}")));
+                return Err(InvocationFailure::NoResponse(format!(
+                    "the app answered with error {code:?}"
+                )));
             }
             Err(_) => {
                 // The response-outparam was dropped unset: the guest returned or trapped.
@@ -208,7 +212,9 @@ impl Runtime {
             Err(ReadError::Body(why)) => {
                 // A broken body usually means the guest trapped while writing it.
                 joined(task.await)?;
-                return Err(InvocationFailure::NoResponse(format!("the response body failed: {why}")));
+                return Err(InvocationFailure::NoResponse(format!(
+                    "the response body failed: {why}"
+                )));
             }
         };
         // The guest may still run after finishing the body (e.g. to emit usage); wait for it so
@@ -239,7 +245,9 @@ impl Runtime {
             connector: self.inner.connector.clone(),
             recorder: recorder.clone(),
         };
-        let memory = limits.memory_bytes.min(self.inner.config.pool.max_memory_bytes);
+        let memory = limits
+            .memory_bytes
+            .min(self.inner.config.pool.max_memory_bytes);
         let state = HostState {
             wasi,
             http: WasiHttpCtx::new(),
@@ -275,16 +283,34 @@ impl Runtime {
                 limit_bytes: limits.memory_bytes,
             };
         }
-        if error.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
+        if error
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
             return InvocationFailure::Busy {
                 max_concurrent: limits.max_concurrent,
             };
         }
         let (err_text, _) = stderr.text();
-        let panic = err_text
-            .lines()
-            .find(|l| l.contains("panicked"))
-            .map(|l| l.trim().to_owned());
+        // Rust's panic hook writes `thread '…' panicked at file:line:col:` and the message on
+        // the following lines; keep a few of them.
+        let panic = err_text.find("panicked at").map(|at| {
+            let text: Vec<&str> = err_text[at..]
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("note:"))
+                .take(4)
+                .collect();
+            let mut message = text.join(" ");
+            if message.len() > 500 {
+                let mut cut = 500;
+                while !message.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                message.truncate(cut);
+            }
+            message
+        });
         match error.downcast_ref::<Trap>() {
             Some(Trap::StackOverflow) => InvocationFailure::Trap("stack overflow".into()),
             Some(trap) => match panic {
@@ -313,9 +339,10 @@ impl Drop for AbortOnDrop {
 fn incoming_request(request: http::Request<Bytes>) -> hyper::Request<Full<Bytes>> {
     let (mut parts, body) = request.into_parts();
     if parts.uri.authority().is_none() && !parts.headers.contains_key(http::header::HOST) {
-        parts
-            .headers
-            .insert(http::header::HOST, http::HeaderValue::from_static("localhost"));
+        parts.headers.insert(
+            http::header::HOST,
+            http::HeaderValue::from_static("localhost"),
+        );
     }
     hyper::Request::from_parts(parts, Full::new(body))
 }
@@ -351,4 +378,3 @@ async fn read_response(
     }
     Ok(http::Response::from_parts(parts, Bytes::from(collected)))
 }
-

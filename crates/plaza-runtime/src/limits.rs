@@ -77,7 +77,9 @@ impl ResourceLimiter for MemoryLimiter {
         let total = self.total.saturating_add(grow);
         if total > self.cap {
             // Refuse the growth: `memory.grow` returns -1 and the guest decides (Rust aborts).
-            self.recorder.memory_limit_hit.store(true, Ordering::Relaxed);
+            self.recorder
+                .memory_limit_hit
+                .store(true, Ordering::Relaxed);
             tracing::debug!(instance = %self.recorder.instance_id, total, cap = self.cap, "memory growth refused");
             return Ok(false);
         }

@@ -96,10 +96,18 @@ async fn send(
     recorder: Arc<Recorder>,
     mut request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
-) -> Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError>
-{
+) -> Result<
+    (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ),
+    HttpError,
+> {
     let uri = request.uri().clone();
-    let written = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+    let written = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_default();
     let https = match uri.scheme_str() {
         Some("https") => true,
         Some("http") => false,
@@ -160,7 +168,13 @@ async fn send(
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     *request.uri_mut() = path.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;
     let request = request.map(|body| {
-        QuotaBody::new(body, recorder.clone(), policy.max_bytes, target.authority.clone(), false)
+        QuotaBody::new(
+            body,
+            recorder.clone(),
+            policy.max_bytes,
+            target.authority.clone(),
+            false,
+        )
     });
 
     let first_byte = options
@@ -184,7 +198,12 @@ async fn send(
     let tally_bytes = recorder.egress().bytes;
     if let Some(len) = response.body().size_hint().exact() {
         if tally_bytes.saturating_add(len) > policy.max_bytes {
-            recorder.deny(&target.authority, DenialReason::ByteQuota { limit: policy.max_bytes });
+            recorder.deny(
+                &target.authority,
+                DenialReason::ByteQuota {
+                    limit: policy.max_bytes,
+                },
+            );
             return Err(HttpError::HttpResponseBodySize(Some(len)));
         }
     }
@@ -230,7 +249,10 @@ async fn resolve(
     if !policy.allow_private {
         // Every address must be public: a name that also resolves to a private address is
         // refused outright rather than raced.
-        if let Some(bad) = addresses.iter().find(|a| forbidden_address(a.ip()).is_some()) {
+        if let Some(bad) = addresses
+            .iter()
+            .find(|a| forbidden_address(a.ip()).is_some())
+        {
             recorder.deny(&target.authority, DenialReason::PrivateAddress(bad.ip()));
             return Err(HttpError::DestinationIpProhibited);
         }
@@ -295,7 +317,13 @@ pub(crate) struct QuotaBody<B> {
 }
 
 impl<B> QuotaBody<B> {
-    fn new(inner: B, recorder: Arc<Recorder>, limit: u64, authority: String, response: bool) -> Self {
+    fn new(
+        inner: B,
+        recorder: Arc<Recorder>,
+        limit: u64,
+        authority: String,
+        response: bool,
+    ) -> Self {
         QuotaBody {
             inner,
             recorder,

@@ -155,12 +155,14 @@ impl Runtime {
         let engine = build_engine(&config.pool)?;
         let linker = build_linker(&engine)?;
         let cache = match &config.cache_dir {
-            Some(dir) => Some(DiskCache::new(dir, &engine).map_err(|source| {
-                RuntimeError::CacheDir {
-                    path: dir.clone(),
-                    source,
-                }
-            })?),
+            Some(dir) => {
+                Some(
+                    DiskCache::new(dir, &engine).map_err(|source| RuntimeError::CacheDir {
+                        path: dir.clone(),
+                        source,
+                    })?,
+                )
+            }
             None => None,
         };
         let mut internal = HashMap::new();
@@ -263,7 +265,11 @@ impl Runtime {
                 Ok(c) => Some(c),
                 Err(Miss::Absent) => None,
                 Err(miss) => {
-                    tracing::warn!(digest, ?miss, "precompiled code in the cache is not usable; compiling again");
+                    tracing::warn!(
+                        digest,
+                        ?miss,
+                        "precompiled code in the cache is not usable; compiling again"
+                    );
                     None
                 }
             },
@@ -281,7 +287,11 @@ impl Runtime {
                     message: format!("{e:#}"),
                 })?;
                 self.inner.compilations.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(digest, elapsed_ms = started.elapsed().as_millis() as u64, "compiled component");
+                tracing::info!(
+                    digest,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "compiled component"
+                );
                 if let Some(cache) = &self.inner.cache {
                     if let Err(e) = cache.store(digest, &c) {
                         tracing::warn!(digest, error = %e, "cannot write precompiled code to the cache");
