@@ -33,6 +33,7 @@ const FILE_READ: &str = "testing/file-read/file-read.wasm";
 const PANIC: &str = "testing/panic/panic.wasm";
 const STATE: &str = "testing/state/state.wasm";
 const ENV: &str = "testing/env/env.wasm";
+const WHERE2EAT: &str = "where2eat/where2eat.wasm";
 
 /// One runtime shared by the tests (one pool, one epoch thread), with `plaza.internal:80`
 /// mapped to a small HTTP server on 127.0.0.1 run on its own thread.
@@ -144,7 +145,12 @@ fn egress_url(url: &str) -> String {
     )
 }
 
-/// A tiny HTTP/1.1 server: `/ping` → `pong`, `/big` → 64 KiB, `/slow` → answers after 5 s.
+/// Usage events the test server received (request bodies of `POST /api/usage/events`).
+static USAGE_EVENTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A tiny HTTP/1.1 server standing in for Plaza and the outside world: `/ping` → `pong`,
+/// `/big` → 64 KiB, `/slow` → answers after 5 s, and the three Plaza routes where2eat uses
+/// (token exchange, mock calendar, usage events).
 fn start_test_server() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().unwrap();
@@ -161,22 +167,7 @@ fn start_test_server() -> SocketAddr {
                     continue;
                 };
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(
-                        |req: hyper::Request<hyper::body::Incoming>| async move {
-                            let body = match req.uri().path() {
-                                "/ping" => Bytes::from_static(b"pong"),
-                                "/big" => Bytes::from(vec![b'b'; 64 * 1024]),
-                                "/slow" => {
-                                    tokio::time::sleep(Duration::from_secs(5)).await;
-                                    Bytes::from_static(b"late")
-                                }
-                                _ => Bytes::from_static(b"?"),
-                            };
-                            Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                                http_body_util::Full::new(body),
-                            ))
-                        },
-                    );
+                    let service = hyper::service::service_fn(serve);
                     let io = wasmtime_wasi_http::io::TokioIo::new(stream);
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(io, service)
@@ -186,6 +177,85 @@ fn start_test_server() -> SocketAddr {
         });
     });
     addr
+}
+
+async fn serve(
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<Bytes>>, std::convert::Infallible> {
+    use http_body_util::BodyExt;
+    let (parts, incoming) = req.into_parts();
+    let body = incoming
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let auth = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let content_type = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let (status, answer) = match (parts.method.as_str(), parts.uri.path()) {
+        (_, "/ping") => (200, Bytes::from_static(b"pong")),
+        (_, "/big") => (200, Bytes::from(vec![b'b'; 64 * 1024])),
+        (_, "/slow") => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            (200, Bytes::from_static(b"late"))
+        }
+        ("POST", "/api/token/exchange") => {
+            let expected = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange\
+                &subject_token=secret\
+                &subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt\
+                &scope=calendar.read";
+            if content_type == "application/x-www-form-urlencoded" && text == expected {
+                let token = serde_json::json!({
+                    "access_token": "downstream-token",
+                    "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                    "token_type": "Bearer",
+                    "expires_in": 300,
+                    "scope": "calendar.read",
+                });
+                (200, Bytes::from(token.to_string()))
+            } else {
+                (
+                    401,
+                    Bytes::from(r#"{"detail":"subject token not accepted"}"#),
+                )
+            }
+        }
+        ("GET", "/api/mock/calendar/events") => {
+            if auth != "Bearer downstream-token" {
+                (403, Bytes::from_static(b"{}"))
+            } else {
+                let day = parts
+                    .uri
+                    .query()
+                    .unwrap_or("")
+                    .trim_start_matches("date=")
+                    .to_owned();
+                let events = serde_json::json!({ "events": [
+                    { "start": format!("{day}T11:00:00Z"), "end": format!("{day}T12:00:00Z"), "title": "Standup" },
+                    { "start": format!("{day}T13:30:00Z"), "end": format!("{day}T14:30:00Z"), "title": "Review" },
+                ]});
+                (200, Bytes::from(events.to_string()))
+            }
+        }
+        ("POST", "/api/usage/events") if auth == "Bearer secret" => {
+            USAGE_EVENTS.lock().unwrap().push(text);
+            (202, Bytes::new())
+        }
+        _ => (404, Bytes::from_static(b"?")),
+    };
+    let mut response = hyper::Response::new(http_body_util::Full::new(answer));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+    Ok(response)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,4 +794,95 @@ fn preparation_checks_the_digest_and_refuses_core_modules() {
         runtime.prepare(&digest_of(text), text),
         Err(RuntimeError::NotWasm { .. })
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The example app, end to end against a stand-in Plaza
+
+fn where2eat_invocation(instance: &str, token: &str) -> Invocation {
+    Invocation {
+        instance_id: instance.into(),
+        env: vec![
+            ("PLAZA_INSTANCE_ID".into(), instance.into()),
+            ("PLAZA_APP_ID".into(), "com.example.where2eat".into()),
+            ("PLAZA_TOKEN".into(), token.into()),
+            ("PLAZA_URL".into(), "http://plaza.internal".into()),
+        ],
+        egress: egress_grant(&["plaza.internal:80"]),
+        ..invocation()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where2eat_finds_a_slot_through_plaza_and_emits_usage() {
+    let app = prepare(WHERE2EAT);
+    let invoked = call(
+        &app,
+        where2eat_invocation("inst-w2e", "secret"),
+        "/?date=2026-01-10",
+    )
+    .await;
+    assert_eq!(invoked.failure, None, "{}", body(&invoked));
+    assert_eq!(
+        json(&invoked),
+        serde_json::json!({
+            "date": "2026-01-10",
+            "slot": { "start": "2026-01-10T12:00:00Z", "end": "2026-01-10T13:00:00Z" },
+        })
+    );
+    assert_eq!(
+        invoked.usage.egress_hosts_used,
+        vec!["plaza.internal:80".to_owned()]
+    );
+    assert!(invoked.usage.egress_bytes > 0);
+
+    let events: Vec<serde_json::Value> = USAGE_EVENTS
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .filter(|e: &serde_json::Value| e["instanceId"] == "inst-w2e")
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event["appId"], "com.example.where2eat");
+    assert_eq!(event["metric"], "api_calls");
+    assert_eq!(event["value"], 1.0);
+    assert_eq!(event["eventId"].as_str().unwrap().len(), 36, "{event}");
+    let ts = event["timestamp"].as_str().unwrap();
+    assert!(
+        ts.len() == 24 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T',
+        "{ts}"
+    );
+
+    let health = call(
+        &app,
+        where2eat_invocation("inst-w2e-h", "secret"),
+        "/healthz",
+    )
+    .await;
+    assert_eq!(
+        (health.response.status().as_u16(), body(&health).as_str()),
+        (200, "ok")
+    );
+    assert!(health.usage.egress_hosts_used.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where2eat_passes_plaza_errors_on_as_502() {
+    let app = prepare(WHERE2EAT);
+    let invoked = call(
+        &app,
+        where2eat_invocation("inst-w2e-bad", "wrong"),
+        "/?date=2026-01-10",
+    )
+    .await;
+    assert_eq!(invoked.failure, None);
+    assert_eq!(invoked.response.status(), 502);
+    let problem = json(&invoked);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("token exchange") && detail.contains("401"),
+        "{detail}"
+    );
 }
