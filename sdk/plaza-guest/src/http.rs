@@ -64,7 +64,7 @@ pub fn percent_decode(s: &str) -> String {
 
 /// The first value of a request header, as text.
 pub fn header(request: &IncomingRequest, name: &str) -> Option<String> {
-    let values = request.headers().get(&name.to_owned());
+    let values = request.headers().get(name);
     values
         .first()
         .map(|v| String::from_utf8_lossy(v).into_owned())
@@ -74,10 +74,7 @@ pub fn header(request: &IncomingRequest, name: &str) -> Option<String> {
 pub fn respond(out: ResponseOutparam, status: u16, content_type: &str, body: &[u8]) {
     let headers = Fields::new();
     // Setting a well-formed content-type cannot fail; if it somehow does, the body still goes out.
-    let _ = headers.set(
-        &"content-type".to_owned(),
-        &[content_type.as_bytes().to_vec()],
-    );
+    let _ = headers.set("content-type", &[content_type.as_bytes().to_vec()]);
     let response = OutgoingResponse::new(headers);
     let _ = response.set_status_code(status);
     let Ok(outgoing) = response.body() else {
@@ -129,7 +126,7 @@ pub fn fetch(
     let fields = Fields::new();
     for (name, value) in headers {
         fields
-            .append(&(*name).to_owned(), &value.as_bytes().to_vec())
+            .append(name, value.as_bytes())
             .map_err(|e| format!("header {name}: {e:?}"))?;
     }
     let request = OutgoingRequest::new(fields);

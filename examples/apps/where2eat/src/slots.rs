@@ -98,7 +98,7 @@ mod tests {
             Some(("2026-01-10T13:00:00Z".into(), "2026-01-10T14:00:00Z".into()))
         );
         assert_eq!(
-            first_free_slot(d, &[ev("11:00", "12:00"), ev("13:30", "15:00")]).unwrap(),
+            first_free_slot(d, &[ev("11:00", "12:00"), ev("12:45", "15:00")]).unwrap(),
             None
         );
         assert_eq!(
