@@ -150,16 +150,10 @@ pub fn fetch(
         .body()
         .map_err(|()| "request body already taken".to_owned())?;
     let future = outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
-    {
-        let mut stream = outgoing_body
-            .write()
-            .map_err(|()| "request body stream already taken".to_owned())?;
-        if let Some(body) = body {
-            stream.write_all(body).map_err(|e| e.to_string())?;
-        }
-        stream.flush().map_err(|e| e.to_string())?;
-    }
-    OutgoingBody::finish(outgoing_body, None).map_err(|e| format!("{e:?}"))?;
+    // If the host refuses or fails the request, the body stream may already be closed when we
+    // write it; the response future then holds the real reason, so a body error is only
+    // reported when the response itself does not fail.
+    let body_error = write_body(outgoing_body, body).err();
 
     let incoming = loop {
         match future.get() {
@@ -170,6 +164,9 @@ pub fn fetch(
     let response = incoming
         .map_err(|()| "response already taken".to_owned())?
         .map_err(|e| format!("{e:?}"))?;
+    if let Some(e) = body_error {
+        return Err(e);
+    }
     let status = response.status();
     let incoming_body = response
         .consume()
@@ -186,6 +183,19 @@ pub fn fetch(
         status,
         body: bytes,
     })
+}
+
+fn write_body(outgoing_body: OutgoingBody, body: Option<&[u8]>) -> Result<(), String> {
+    {
+        let mut stream = outgoing_body
+            .write()
+            .map_err(|()| "request body stream already taken".to_owned())?;
+        if let Some(body) = body {
+            stream.write_all(body).map_err(|e| e.to_string())?;
+        }
+        stream.flush().map_err(|e| e.to_string())?;
+    }
+    OutgoingBody::finish(outgoing_body, None).map_err(|e| format!("{e:?}"))
 }
 
 #[cfg(test)]
