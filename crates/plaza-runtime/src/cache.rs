@@ -134,3 +134,19 @@ impl Hasher for Sha256Hasher {
         u64::from_le_bytes(first)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_hash_is_stable_and_depends_on_the_configuration() {
+        let a = engine_hash(&Engine::default());
+        assert_eq!(a, engine_hash(&Engine::default()));
+        let mut config = wasmtime::Config::new();
+        config.epoch_interruption(true);
+        let b = engine_hash(&Engine::new(&config).unwrap());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+    }
+}

@@ -151,3 +151,71 @@ impl std::fmt::Display for InvocationFailure {
         f.write_str(&self.detail())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_responses_name_the_limit() {
+        let cases = [
+            (
+                InvocationFailure::CpuLimit {
+                    limit: Duration::from_millis(250),
+                },
+                500,
+                "250 ms",
+            ),
+            (
+                InvocationFailure::MemoryLimit { limit_bytes: 1024 },
+                500,
+                "1024 bytes",
+            ),
+            (
+                InvocationFailure::WallTimeout {
+                    limit: Duration::from_secs(2),
+                },
+                504,
+                "2000 ms",
+            ),
+            (
+                InvocationFailure::Trap("stack overflow".into()),
+                500,
+                "stack overflow",
+            ),
+            (
+                InvocationFailure::RequestTooLarge {
+                    limit_bytes: 10,
+                    size: 11,
+                },
+                413,
+                "at most 10",
+            ),
+            (
+                InvocationFailure::ResponseTooLarge { limit_bytes: 5 },
+                502,
+                "5 bytes",
+            ),
+            (
+                InvocationFailure::Busy { max_concurrent: 3 },
+                503,
+                "3 concurrent",
+            ),
+        ];
+        for (failure, status, needle) in cases {
+            let response = failure.problem_response();
+            assert_eq!(response.status().as_u16(), status);
+            assert_eq!(
+                response.headers()[http::header::CONTENT_TYPE],
+                "application/problem+json"
+            );
+            let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+            assert_eq!(body["status"], status);
+            assert_eq!(
+                body["type"],
+                format!("https://plaza.dev/problems/{}", failure.slug())
+            );
+            assert!(body["detail"].as_str().unwrap().contains(needle), "{body}");
+        }
+    }
+}

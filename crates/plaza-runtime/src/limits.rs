@@ -187,3 +187,39 @@ impl Drop for Permit {
         self.gate.released.notify_waiters();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_gate_admits_up_to_max_and_waits_a_bounded_time() {
+        let gate = Arc::new(Gate::default());
+        let a = gate.acquire(2, Duration::ZERO).await.expect("first");
+        let _b = gate.acquire(2, Duration::ZERO).await.expect("second");
+        assert_eq!(gate.in_flight(), 2);
+        let started = std::time::Instant::now();
+        assert!(gate.acquire(2, Duration::from_millis(50)).await.is_none());
+        assert!(started.elapsed() >= Duration::from_millis(45));
+        // A slot freed while waiting is taken.
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.acquire(2, Duration::from_secs(5)).await.is_some() })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(a);
+        assert!(waiter.await.unwrap());
+        assert_eq!(gate.in_flight(), 1);
+    }
+
+    #[test]
+    fn the_limiter_caps_total_memory_and_records_the_peak() {
+        let recorder = Arc::new(Recorder::new("t"));
+        let mut limiter = MemoryLimiter::new(10 << 20, recorder.clone());
+        assert!(limiter.memory_growing(0, 4 << 20, None).unwrap());
+        assert!(limiter.memory_growing(4 << 20, 8 << 20, None).unwrap());
+        assert!(!limiter.memory_growing(8 << 20, 12 << 20, None).unwrap());
+        assert!(recorder.memory_limit_hit.load(Ordering::Relaxed));
+        assert_eq!(recorder.report(Duration::ZERO).peak_memory_bytes, 8 << 20);
+    }
+}

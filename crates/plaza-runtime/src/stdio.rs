@@ -101,3 +101,16 @@ impl AsyncWrite for Captured {
         Poll::Ready(Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_beyond_the_limit_is_dropped_not_refused() {
+        let captured = Captured::new(8);
+        captured.push(b"hello ");
+        captured.push(b"world");
+        assert_eq!(captured.text(), ("hello wo".to_owned(), 3));
+    }
+}
