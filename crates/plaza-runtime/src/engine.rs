@@ -5,7 +5,7 @@
 //! of compiled code; epochs cost one load and compare at function entries and loop headers. A
 //! background thread increments the engine's epoch every [`crate::RuntimeConfig::epoch_tick`]
 //! (10 ms by default). Each store's deadline is one tick ahead; when it passes, wasmtime calls
-//! the store's callback (see [`crate::limits::CpuMeter`]), which either traps (budget spent) or
+//! the store's callback (`limits::cpu_deadline`, over the compute time `limits::CpuMeter` measures), which either traps (budget spent) or
 //! yields to the async executor and extends the deadline by one tick. So a spinning guest is
 //! stopped within about one tick of its budget, and never holds a tokio worker for more than a
 //! tick.

@@ -52,24 +52,24 @@
 //! # }
 //! ```
 //!
-//! Modules, one job each: [`engine`] (wasmtime configuration, pooling allocator, epoch ticker,
-//! linker), [`cache`] (precompiled code on disk), [`limits`] (CPU, memory, concurrency),
-//! [`egress`] (the outgoing-request policy and the address rules), [`outbound`] (the checked
-//! connection that sends an allowed request), [`invoke`] (one request through one instance),
-//! [`usage`] (the usage report), [`failure`] (failure kinds and their problem+json),
-//! [`stdio`] (bounded capture of guest stdout/stderr).
+//! Modules, one job each: `engine` (wasmtime configuration, pooling allocator, epoch ticker,
+//! linker), [`cache`] (precompiled code on disk), `limits` (CPU, memory, concurrency),
+//! [`egress`] (the outgoing-request policy and the address rules), `outbound` (the checked
+//! connection that sends an allowed request), `invoke` (one request through one instance),
+//! `usage` (the usage report), `failure` (failure kinds and their problem+json), `stdio`
+//! (bounded capture of guest stdout/stderr), `runtime` (the `Runtime` and preparation).
 
 pub mod cache;
 pub mod egress;
-pub mod engine;
+mod engine;
 mod error;
-pub mod failure;
-pub mod invoke;
-pub mod limits;
-pub mod outbound;
+mod failure;
+mod invoke;
+mod limits;
+mod outbound;
 mod runtime;
-pub mod stdio;
-pub mod usage;
+mod stdio;
+mod usage;
 
 pub use egress::EgressGrant;
 pub use error::RuntimeError;

@@ -1,4 +1,4 @@
-//! What an invocation used: the [`InvocationUsage`] report, and the [`Recorder`] the pieces of an
+//! What an invocation used: the [`InvocationUsage`] report, and the `Recorder` the pieces of an
 //! invocation (the CPU meter, the memory limiter, the egress hooks) write into while it runs.
 
 use std::net::IpAddr;
