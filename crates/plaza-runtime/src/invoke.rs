@@ -241,7 +241,7 @@ impl Runtime {
             .build();
         let hooks = EgressHooks {
             policy: Arc::new(EgressPolicy::new(&invocation.egress)),
-            internal: Arc::new(self.inner.internal.clone()),
+            internal: self.inner.internal.clone(),
             connector: self.inner.connector.clone(),
             recorder: recorder.clone(),
         };

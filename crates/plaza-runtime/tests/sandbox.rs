@@ -497,6 +497,48 @@ async fn the_wall_clock_timeout_stops_a_waiting_guest() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pool_answers_busy_too() {
+    // One instance for the whole host: a second app cannot start while the first one spins.
+    let runtime = Runtime::new(RuntimeConfig {
+        pool: PoolConfig {
+            total_instances: 1,
+            ..PoolConfig::default()
+        },
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let spin = wasm(LOOP);
+    let spin = runtime.prepare(&digest_of(&spin), &spin).unwrap();
+    let hello = wasm(HELLO);
+    let hello = runtime.prepare(&digest_of(&hello), &hello).unwrap();
+    let mut spinning = invocation();
+    spinning.limits.cpu_time = Duration::from_millis(800);
+    let first = {
+        let (runtime, spin) = (runtime.clone(), spin.clone());
+        tokio::spawn(async move { runtime.invoke(&spin, spinning, get("/")).await })
+    };
+    // Wait until the spinning guest is admitted, then give it time to take the pool's slot.
+    while spin.in_flight() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let busy = runtime.invoke(&hello, invocation(), get("/")).await;
+    assert!(
+        matches!(busy.failure, Some(InvocationFailure::Busy { .. })),
+        "{:?}",
+        busy.failure
+    );
+    problem(&busy, 503);
+    assert!(matches!(
+        first.await.unwrap().failure,
+        Some(InvocationFailure::CpuLimit { .. })
+    ));
+    // The slot is back.
+    let again = runtime.invoke(&hello, invocation(), get("/")).await;
+    assert_eq!(again.failure, None);
+}
+
 // ---------------------------------------------------------------------------------------------
 // No ambient authority
 
@@ -627,6 +669,24 @@ async fn an_internal_host_is_reached_at_its_configured_address() {
     )
     .await;
     assert_eq!(denials(&invoked), vec![DenialReason::NotGranted]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_egress_speaks_tls_and_fails_cleanly_against_a_plain_server() {
+    // The internal host is plain HTTP; an https request to it must fail in the TLS handshake
+    // and come back to the guest as an error code, not hang or crash.
+    let app = prepare(EGRESS);
+    let mut inv = invocation();
+    inv.egress = egress_grant(&["plaza.internal:80"]);
+    let invoked = call(&app, inv, &egress_url("https://plaza.internal:80/ping")).await;
+    assert_eq!(invoked.failure, None);
+    let answer = json(&invoked);
+    assert!(answer["error"].is_string(), "{answer}");
+    assert_eq!(
+        invoked.usage.egress_hosts_used,
+        vec!["plaza.internal:80".to_owned()]
+    );
+    assert!(invoked.usage.egress_denials.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
