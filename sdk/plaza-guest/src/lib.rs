@@ -100,7 +100,7 @@ pub fn emit(metric: &str, value: f64) -> Result<(), Error> {
         "appId": env("PLAZA_APP_ID")?,
         "instanceId": env("PLAZA_INSTANCE_ID")?,
         "metric": metric,
-        "value": value,
+        "value": json_number(value),
         "timestamp": time::now_rfc3339(),
     });
     let body = event.to_string();
@@ -188,6 +188,16 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+/// Whole values are sent as JSON integers (`1`, as in the seed's event), others as decimals.
+fn json_number(value: f64) -> serde_json::Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if value.fract() == 0.0 && value.abs() < EXACT {
+        serde_json::Value::from(value as i64)
+    } else {
+        serde_json::Value::from(value)
+    }
+}
+
 /// A random UUID v4 from `wasi:random`.
 fn fresh_event_id() -> String {
     let mut b = wasi::random::random::get_random_bytes(16);
@@ -208,6 +218,12 @@ fn fresh_event_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_values_are_integers() {
+        assert_eq!(json_number(1.0).to_string(), "1");
+        assert_eq!(json_number(0.25).to_string(), "0.25");
+    }
 
     #[test]
     fn form_encoding() {
