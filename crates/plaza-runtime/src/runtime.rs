@@ -198,7 +198,8 @@ impl Runtime {
         &self.inner.config
     }
 
-    /// Compiles `component` once per `artifact_digest` (checked against the bytes), from the disk
+    /// Compiles `component` once per `artifact_digest` — the digest of these bytes, i.e. the
+    /// `application/wasm` layer's digest, checked — from the disk
     /// cache when it holds code for this digest and engine, and pre-links it as a
     /// `wasi:http/proxy`.
     ///
