@@ -26,6 +26,15 @@ pub struct ServerConfig {
     pub usage_late_arrival_days: u32,
     /// Enterprise single sign-on with OIDC bearer tokens; off when absent.
     pub oidc: Option<OidcConfig>,
+    /// Most requests one wasm app version serves at once; more wait briefly, then get 503
+    /// (default 64).
+    pub app_max_concurrent: u32,
+    /// Largest response a wasm app may send, in bytes (default 16 MiB).
+    pub app_max_response_bytes: u64,
+    /// Bytes one app invocation may send and receive over egress (default 64 MiB).
+    pub app_egress_max_bytes: u64,
+    /// Outgoing connections one app invocation may open (default 16).
+    pub app_egress_max_connections: u32,
 }
 
 impl ServerConfig {
@@ -33,6 +42,9 @@ impl ServerConfig {
     pub fn check(&self) -> Result<(), String> {
         if self.request_timeout_secs == 0 {
             return Err("server.request_timeout_secs must be at least 1 (seconds)".into());
+        }
+        if self.app_max_concurrent == 0 {
+            return Err("server.app_max_concurrent must be at least 1".into());
         }
         if self.usage_max_batch == 0 {
             return Err("server.usage_max_batch must be at least 1 (events)".into());
@@ -58,6 +70,10 @@ impl Default for ServerConfig {
             usage_max_batch: 10_000,
             usage_late_arrival_days: 35,
             oidc: None,
+            app_max_concurrent: 64,
+            app_max_response_bytes: 16 * 1024 * 1024,
+            app_egress_max_bytes: 64 * 1024 * 1024,
+            app_egress_max_connections: 16,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod state;
+pub mod wasm;
 
 pub use config::ServerConfig;
 pub use state::AppState;

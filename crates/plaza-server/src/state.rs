@@ -19,6 +19,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Blob storage of the OCI registry.
     pub blobs: Arc<dyn plaza_registry::BlobStore>,
+    /// The wasm host that serves `/apps/<instance>/…`, when the server runs apps.
+    pub wasm: Option<Arc<crate::wasm::WasmHost>>,
 }
 
 impl AppState {
@@ -39,6 +41,13 @@ impl AppState {
             oidc,
             config: Arc::new(config),
             blobs,
+            wasm: None,
         })
+    }
+
+    /// The same state, serving wasm apps with `host`.
+    pub fn with_wasm_host(mut self, host: Arc<crate::wasm::WasmHost>) -> Self {
+        self.wasm = Some(host);
+        self
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod manifests;
 pub(crate) mod me;
 pub(crate) mod meta;
 pub(crate) mod policies;
+pub(crate) mod run;
 pub(crate) mod teams;
 pub(crate) mod tokens;
 pub(crate) mod usage;
@@ -115,6 +116,13 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::GET, "/api/usage/periods", PUBLISHER, get(usage::periods)),
         r(Method::POST, "/api/usage/periods", PUBLISHER, post(usage::mark_period)),
         r(Method::GET, "/api/usage/corrections", PUBLISHER, get(usage::corrections)),
+        // Wasm apps: any signed-in member of the instance's org (checked by the handler).
+        r(Method::GET, "/apps/{instance}", Authenticated, get(run::invoke)),
+        r(Method::POST, "/apps/{instance}", Authenticated, post(run::invoke)),
+        r(Method::GET, "/apps/{instance}/{*path}", Authenticated, get(run::invoke)),
+        r(Method::POST, "/apps/{instance}/{*path}", Authenticated, post(run::invoke)),
+        r(Method::PUT, "/apps/{instance}/{*path}", Authenticated, put(run::invoke)),
+        r(Method::DELETE, "/apps/{instance}/{*path}", Authenticated, delete(run::invoke)),
         // The OCI Distribution API authenticates and authorizes inside (`oci::access`), so that
         // registry clients get the spec's error bodies and challenges.
         r(Method::GET, "/v2/", Public, get(crate::oci::base)),

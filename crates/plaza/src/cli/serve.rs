@@ -71,9 +71,69 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // as written.
         server_config.usage_late_arrival_days = DEMO_LATE_ARRIVAL_DAYS;
     }
-    let state = plaza_server::AppState::new(services, server_config, blobs)?;
+    let late_window = chrono::TimeDelta::days(i64::from(server_config.usage_late_arrival_days));
+    let host = wasm_host(&config, &server_config, addr)?;
+    let state = plaza_server::AppState::new(services.clone(), server_config, blobs)?
+        .with_wasm_host(host.clone());
+    let flusher = spawn_host_meter(services.clone(), host.clone(), late_window);
     plaza_server::serve(listener, state, shutdown_signal()).await?;
+    flusher.abort();
+    let flushed = host.meter.flush(&services, late_window).await;
+    tracing::info!(events = flushed, "host metrics flushed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The wasm host: compiled components cached under `<data_dir>/wasm-cache`, and
+/// `http://plaza.internal` reaching this server (for token exchange and usage from apps that
+/// were granted egress to `plaza.internal:80`).
+fn wasm_host(
+    config: &crate::config::PlazaConfig,
+    server: &plaza_server::ServerConfig,
+    addr: SocketAddr,
+) -> anyhow::Result<std::sync::Arc<plaza_server::wasm::WasmHost>> {
+    let loopback = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    let runtime = plaza_runtime::Runtime::new(plaza_runtime::RuntimeConfig {
+        cache_dir: Some(config.data_dir.join("wasm-cache")),
+        internal_hosts: vec![plaza_runtime::InternalHost {
+            authority: "plaza.internal:80".into(),
+            address: loopback,
+        }],
+        ..Default::default()
+    })
+    .context("cannot start the wasm runtime")?;
+    let settings = plaza_server::wasm::WasmSettings {
+        max_concurrent: server.app_max_concurrent,
+        max_response_bytes: server.app_max_response_bytes,
+        max_request_bytes: server.body_limit_bytes as u64,
+        egress_max_bytes: server.app_egress_max_bytes,
+        egress_max_connections: server.app_egress_max_connections,
+        max_wall: std::time::Duration::from_secs(server.request_timeout_secs)
+            .saturating_sub(std::time::Duration::from_millis(250))
+            .max(std::time::Duration::from_millis(100)),
+        internal_url: "http://plaza.internal".into(),
+    };
+    Ok(std::sync::Arc::new(plaza_server::wasm::WasmHost::new(
+        runtime, settings,
+    )))
+}
+
+/// Every second, writes the wasm invocations' host metrics to metering.
+fn spawn_host_meter(
+    services: plaza_core::service::Services,
+    host: std::sync::Arc<plaza_server::wasm::WasmHost>,
+    late_window: chrono::TimeDelta,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            host.meter.flush(&services, late_window).await;
+        }
+    })
 }
 
 /// Every minute, records the expiry of policy exceptions that have run out (they stop applying

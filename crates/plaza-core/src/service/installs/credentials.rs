@@ -410,12 +410,12 @@ impl Services {
     /// calls this), for the unused-grant report.
     pub async fn record_egress_use(
         &self,
-        instance: &Instance,
+        instance: &crate::install::InstanceId,
         entry: &str,
     ) -> Result<(), CoreError> {
         Ok(self
             .store
-            .record_grant_use(&instance.id, GrantKind::Egress, entry, self.now())
+            .record_grant_use(instance, GrantKind::Egress, entry, self.now())
             .await?)
     }
 
