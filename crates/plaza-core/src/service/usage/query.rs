@@ -190,6 +190,7 @@ impl Services {
             instance_id: q.instance_id.clone(),
             from,
             until,
+            ..UsageScope::default()
         };
         let all_raw = q.aggregation == Aggregation::UniqueCount || q.tag.is_some();
         let mut raw_windows: BTreeSet<usize> = BTreeSet::new();
