@@ -236,3 +236,50 @@ async fn a_consumer_dropped_mid_batch_loses_nothing_and_counts_nothing_twice() {
     assert_eq!(world.total().await, (sum_below(n), n as u64));
     world.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_app_version_travels_through_the_stream_and_old_messages_still_decode() {
+    let world = World::new("versions").await;
+    let server = JetStreamBus::connect(world.config.clone()).await.unwrap();
+    // Even events carry the version their instance ran; odd ones are published as a server
+    // from before versions were kept did (no `appVersion` in the message).
+    let events: Vec<ValidatedEvent> = (0..40usize)
+        .map(|i| ValidatedEvent {
+            app_version: i.is_multiple_of(2).then(|| "1.3.0".to_owned()),
+            ..event(i)
+        })
+        .collect();
+    let published = server
+        .publish_usage(&world.org.id, "user:a", at(2), &events)
+        .await
+        .unwrap();
+    assert!(published.iter().all(|o| *o == BusOutcome::Stored));
+    let consumer = UsageConsumer::connect(world.config.clone()).await.unwrap();
+    assert_eq!(
+        drain(&world, vec![consumer], 40, Duration::from_secs(20)).await,
+        40
+    );
+    for (version, want) in [("1.3.0", 20), ("", 20), ("1.2.0", 0)] {
+        let scope = plaza_core::usage::UsageScope {
+            metric: "api_calls".into(),
+            version: Some(version.into()),
+            from: at(0),
+            until: at(23),
+            ..Default::default()
+        };
+        let stored = world
+            .store
+            .usage_events(&world.org.id, &scope)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), want, "version `{version}`");
+        let buckets = world
+            .store
+            .rollup_buckets(&world.org.id, &scope)
+            .await
+            .unwrap();
+        let counted: u64 = buckets.iter().map(|b| b.count).sum();
+        assert_eq!(counted, want as u64, "rollups of version `{version}`");
+    }
+    world.cleanup().await;
+}

@@ -83,8 +83,11 @@ pub struct LatestValue {
     pub value: Decimal,
 }
 
-/// One rollup bucket: what the events of one app, metric and instance in one 15-minute bucket
-/// add up to, corrections applied.
+/// The version recorded for usage accepted before Plaza kept versions: unknown.
+pub const UNKNOWN_VERSION: &str = "";
+
+/// One rollup bucket: what the events of one app, metric, instance and app version in one
+/// 15-minute bucket add up to, corrections applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollupBucket {
     /// The app.
@@ -93,6 +96,9 @@ pub struct RollupBucket {
     pub metric: String,
     /// The instance.
     pub instance_id: String,
+    /// The app version the instance ran when the events were accepted
+    /// ([`UNKNOWN_VERSION`] for events recorded before versions were kept).
+    pub version: String,
     /// The bucket's start.
     pub bucket: DateTime<Utc>,
     /// The exact sum, corrections applied.
@@ -108,7 +114,7 @@ pub struct RollupBucket {
 }
 
 /// Which stored usage to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UsageScope {
     /// The metric.
     pub metric: String,
@@ -116,6 +122,12 @@ pub struct UsageScope {
     pub app_id: Option<String>,
     /// Only this instance.
     pub instance_id: Option<String>,
+    /// Only these instances (an empty list: none at all). Combines with `instance_id`.
+    pub instance_ids: Option<Vec<String>>,
+    /// Only usage recorded while the instance ran this app version (exactly;
+    /// [`UNKNOWN_VERSION`] selects usage recorded before versions were kept). A correction
+    /// goes with the version of the event it corrects.
+    pub version: Option<String>,
     /// From this instant (inclusive).
     pub from: DateTime<Utc>,
     /// Until this instant (exclusive).

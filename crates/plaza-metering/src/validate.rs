@@ -123,6 +123,9 @@ pub struct MeteringContext {
     pub late_window: TimeDelta,
     /// How far ahead of `now` an event may be (default 5 minutes).
     pub max_future_skew: TimeDelta,
+    /// The app version the event's instance runs now, recorded on the validated event
+    /// ([`ValidatedEvent::app_version`]); `None` when the caller does not know it.
+    pub app_version: Option<String>,
 }
 
 impl MeteringContext {
@@ -133,6 +136,7 @@ impl MeteringContext {
             now,
             late_window: DEFAULT_LATE_WINDOW,
             max_future_skew: DEFAULT_MAX_FUTURE_SKEW,
+            app_version: None,
         }
     }
 
@@ -153,6 +157,13 @@ impl MeteringContext {
     /// Adds a declared metric.
     pub fn with_metric(mut self, name: impl Into<String>, unit: impl Into<String>) -> Self {
         self.metrics.insert(name.into(), unit.into());
+        self
+    }
+
+    /// Records `version` (the version the instance runs) on every event validated with this
+    /// context.
+    pub fn with_app_version(mut self, version: impl Into<String>) -> Self {
+        self.app_version = Some(version.into());
         self
     }
 
@@ -205,6 +216,12 @@ pub struct ValidatedEvent {
     pub correction_ref: Option<String>,
     /// SHA-256 (hex) of the canonical content; see the module documentation.
     pub content_hash: String,
+    /// The app version the instance ran when the event was accepted (`None`: not known, e.g.
+    /// recorded before versions were kept). What the ingest knew, not what the client sent: it
+    /// is not part of the content hash, so resending an event after an upgrade is still a
+    /// duplicate. Absent from the JSON when `None`, so messages without it still decode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
 }
 
 impl ValidatedEvent {
@@ -527,6 +544,7 @@ pub fn validate(raw: &RawEvent, cx: &MeteringContext) -> Result<ValidatedEvent, 
                 kind: raw.kind,
                 correction_ref: raw.correction_ref.clone(),
                 content_hash: String::new(),
+                app_version: cx.app_version.clone(),
             };
             event.content_hash = event.compute_content_hash();
             Ok(event)
@@ -728,6 +746,25 @@ mod tests {
             a.content_hash,
             hex::encode(Sha256::digest(expected.as_bytes()))
         );
+    }
+
+    #[test]
+    fn the_app_version_is_recorded_but_not_hashed_and_optional_on_the_wire() {
+        let before = validate(&raw("api_calls", "42"), &cx()).unwrap();
+        assert_eq!(before.app_version, None);
+        let after = validate(&raw("api_calls", "42"), &cx().with_app_version("1.3.0")).unwrap();
+        assert_eq!(after.app_version.as_deref(), Some("1.3.0"));
+        // The same event resent after an upgrade is the same content: a duplicate.
+        assert_eq!(before.content_hash, after.content_hash);
+        // JSON (the bus payload) without `appVersion` still decodes, and one with it keeps it.
+        let old = serde_json::to_value(&before).unwrap();
+        assert!(old.get("appVersion").is_none(), "{old}");
+        let decoded: ValidatedEvent = serde_json::from_value(old).unwrap();
+        assert_eq!(decoded, before);
+        let new = serde_json::to_value(&after).unwrap();
+        assert_eq!(new["appVersion"], "1.3.0");
+        let decoded: ValidatedEvent = serde_json::from_value(new).unwrap();
+        assert_eq!(decoded, after);
     }
 
     #[test]

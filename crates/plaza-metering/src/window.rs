@@ -640,6 +640,7 @@ mod tests {
             kind: EventKind::Usage,
             correction_ref: None,
             content_hash: String::new(),
+            app_version: None,
         }
     }
 

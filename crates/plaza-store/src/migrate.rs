@@ -58,6 +58,11 @@ const SQLITE: &[Embedded] = &[
         "installs",
         include_str!("../migrations/sqlite/0008_installs.sql"),
     ),
+    (
+        9,
+        "usage versions",
+        include_str!("../migrations/sqlite/0009_usage_versions.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -101,6 +106,11 @@ const POSTGRES: &[Embedded] = &[
         8,
         "installs",
         include_str!("../migrations/postgres/0008_installs.sql"),
+    ),
+    (
+        9,
+        "usage versions",
+        include_str!("../migrations/postgres/0009_usage_versions.sql"),
     ),
 ];
 

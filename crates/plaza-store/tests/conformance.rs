@@ -102,6 +102,7 @@ conformance! {
     usage::dead_letters_are_kept_per_org_oldest_first,
     usage::batches_larger_than_one_statement_dedup_within_and_across_chunks,
     usage::rollups_match_the_reference_aggregation_with_corrections,
+    usage::rollups_by_version_and_instance_set_match_the_reference_across_an_upgrade,
     usage::corrections_of_unknown_or_mismatched_events_are_refused,
     usage::sequence_ranges_and_period_markers_are_kept_per_instance,
     usage::dead_letters_are_replayed_once_and_then_hidden,

@@ -276,9 +276,35 @@ pub fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), String> {
 /// The tag keys that name a cost center, in the order they are looked up.
 pub const COST_CENTER_TAGS: [&str; 3] = ["cost-center", "cost_center", "costcenter"];
 
+/// The cost center `tags` name: the value of the first of [`COST_CENTER_TAGS`] present
+/// (`cost-center`, the documented key, first).
+pub fn cost_center(tags: &BTreeMap<String, String>) -> Option<&str> {
+    COST_CENTER_TAGS
+        .iter()
+        .find_map(|k| tags.get(*k))
+        .map(String::as_str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cost_center_is_the_first_cost_center_tag() {
+        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(cost_center(&tags(&[("cost-center", "CC-1")])), Some("CC-1"));
+        assert_eq!(
+            cost_center(&tags(&[("costcenter", "CC-3"), ("cost-center", "CC-1")])),
+            Some("CC-1")
+        );
+        assert_eq!(cost_center(&tags(&[("cost_center", "CC-2")])), Some("CC-2"));
+        assert_eq!(cost_center(&tags(&[("product", "x")])), None);
+    }
 
     #[test]
     fn instance_ids_are_checked() {

@@ -149,7 +149,9 @@ pub struct UsageRowView {
     pub start: DateTime<Utc>,
     /// The window's end, exclusive (UTC).
     pub end: DateTime<Utc>,
-    /// The app or instance of the row, when grouped.
+    /// The row's app, instance, app version, team slug or cost center, when grouped (`""`
+    /// for a version recorded before versions were kept, or an instance without a team or
+    /// cost center).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// The aggregate as an exact decimal string (in the metric's declared unit for sum, max
@@ -171,7 +173,8 @@ pub struct UsageAnswerView {
     pub granularity: String,
     /// The IANA zone of the windows.
     pub time_zone: String,
-    /// What the rows are split by: `app`, `instance`, or absent.
+    /// What the rows are split by: `app`, `instance`, `version`, `team`, `costCenter`, or
+    /// absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
     /// Windows answered from rollups.

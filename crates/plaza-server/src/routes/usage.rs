@@ -136,6 +136,13 @@ pub struct UsageQueryParams {
     app_id: Option<String>,
     /// Only this instance.
     instance_id: Option<String>,
+    /// Only usage recorded while the instances ran this app version (exact match; empty for
+    /// usage recorded before versions were kept).
+    version: Option<String>,
+    /// Only usage of the instances of this team (its slug; an unknown team is a 404).
+    team: Option<String>,
+    /// Only usage of the instances whose current `cost-center` tag has this value.
+    cost_center: Option<String>,
     /// Only events with this tag, as `key:value` (e.g. `costCenter:cc-42`).
     tag: Option<String>,
     /// `hour`, `day` (default) or `month`.
@@ -150,7 +157,7 @@ pub struct UsageQueryParams {
     from: DateTime<Utc>,
     /// End, exclusive (RFC 3339; widened to its window's end).
     until: DateTime<Utc>,
-    /// `app` or `instance`: one row per app or instance in each window.
+    /// `app`, `instance`, `version`, `team` or `costCenter`: one row per group in each window.
     group_by: Option<String>,
 }
 
@@ -186,13 +193,15 @@ fn usage_query(q: UsageQueryParams) -> Result<UsageQuery, ApiError> {
     };
     let group_by = match q.group_by.as_deref() {
         None => GroupBy::Nothing,
-        Some("app") => GroupBy::App,
-        Some("instance") => GroupBy::Instance,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "`groupBy` is `{other}`; use app or instance"
-            )))
-        }
+        Some(name) => GroupBy::NAMED
+            .iter()
+            .copied()
+            .find(|g| g.as_str() == Some(name))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "`groupBy` is `{name}`; use app, instance, version, team or costCenter"
+                ))
+            })?,
     };
     if q.unique_of.is_some() && aggregation != Aggregation::UniqueCount {
         return Err(ApiError::bad_request(
@@ -203,6 +212,9 @@ fn usage_query(q: UsageQueryParams) -> Result<UsageQuery, ApiError> {
         metric: q.metric,
         app_id: q.app_id,
         instance_id: q.instance_id,
+        version: q.version,
+        team: q.team,
+        cost_center: q.cost_center,
         tag,
         granularity,
         time_zone,
@@ -216,7 +228,8 @@ fn usage_query(q: UsageQueryParams) -> Result<UsageQuery, ApiError> {
 
 /// Aggregates one metric of the caller's org over hour, day or month windows.
 #[utoipa::path(get, path = "/api/usage/query", tag = "usage", security(("bearer" = [])), params(UsageQueryParams),
-    responses((status = 200, body = UsageAnswerView), (status = 400, body = Problem)))]
+    responses((status = 200, body = UsageAnswerView), (status = 400, body = Problem),
+        (status = 404, body = Problem, description = "The `team` is not a team of the org")))]
 pub async fn query(
     State(s): State<AppState>,
     Extension(org): Extension<Org>,
@@ -237,11 +250,7 @@ pub async fn query(
         aggregation: q.aggregation.as_str().to_owned(),
         granularity: q.granularity.as_str().to_owned(),
         time_zone: q.time_zone.name().to_owned(),
-        group_by: match q.group_by {
-            GroupBy::Nothing => None,
-            GroupBy::App => Some("app".into()),
-            GroupBy::Instance => Some("instance".into()),
-        },
+        group_by: q.group_by.as_str().map(str::to_owned),
         windows_from_rollups: answer.windows_from_rollups,
         windows_from_events: answer.windows_from_events,
         rows: answer.rows.into_iter().map(Into::into).collect(),

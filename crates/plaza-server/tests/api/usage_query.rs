@@ -439,3 +439,265 @@ async fn an_org_sets_its_own_late_arrival_window() {
         .await;
     assert!(audit.text.contains("usage.settings.set"), "{}", audit.text);
 }
+
+/// Registers the seed app again as `version` (nothing widened).
+async fn register_version(app: &TestApp, version: &str) {
+    let yaml =
+        crate::support::SEED_MANIFEST.replace("version: 1.2.0", &format!("version: {version}"));
+    let r = app
+        .call(
+            axum::http::Method::POST,
+            "/api/orgs/acme/apps",
+            Some(&app.admin_token),
+            Some(("application/yaml", yaml.into_bytes())),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+async fn version_of(app: &TestApp, instance: &str) -> String {
+    let r = app
+        .get(&format!("/api/installs/{instance}"), Some(&app.admin_token))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["version"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn usage_is_read_by_version_team_and_cost_center_from_rollups() {
+    let (app, author) = app_with_seed().await;
+    // Team `lunch` runs inst-1 and inst-2 (cost center CC-42, upgraded automatically); team
+    // `search` runs inst-s1 (CC-7), pinned: it is upgraded by hand.
+    let r = app
+        .send_json(
+            axum::http::Method::POST,
+            "/api/orgs/acme/teams",
+            Some(&app.admin_token),
+            serde_json::json!({"slug": "search", "name": "Search"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .send_json(
+            axum::http::Method::POST,
+            "/api/installs",
+            Some(&app.admin_token),
+            serde_json::json!({"appId": APP, "team": "search", "instanceId": "inst-s1",
+                "tags": {"cost-center": "CC-7"}, "autoUpgrade": false}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let send = |events: Vec<String>| {
+        let body = format!("[{}]", events.join(","));
+        let app = &app;
+        let author = author.clone();
+        async move {
+            let r = post(app, &author, "application/json", &body).await;
+            assert!(statuses(&r).iter().all(|s| s == "accepted"), "{}", r.text);
+        }
+    };
+
+    // At 1.2.0 everywhere.
+    send(vec![
+        ev("a1", "inst-1", "1", "2026-01-10T01:05:00Z", ""),
+        ev("a2", "inst-2", "2", "2026-01-10T01:20:00Z", ""),
+        ev("a3", "inst-s1", "4", "2026-01-10T01:10:00Z", ""),
+    ])
+    .await;
+    // 1.3.0 is published: lunch's instances take it, inst-s1 stays.
+    register_version(&app, "1.3.0").await;
+    assert_eq!(version_of(&app, "inst-1").await, "1.3.0");
+    assert_eq!(version_of(&app, "inst-s1").await, "1.2.0");
+    // b1 shares a1's 15-minute bucket, at another version.
+    send(vec![
+        ev("b1", "inst-1", "10", "2026-01-10T01:07:00Z", ""),
+        ev("b2", "inst-s1", "20", "2026-01-10T02:00:00Z", ""),
+    ])
+    .await;
+    let r = app
+        .send_json(
+            axum::http::Method::POST,
+            "/api/installs/inst-s1/upgrade",
+            Some(&app.admin_token),
+            serde_json::json!({"version": "1.3.0"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(version_of(&app, "inst-s1").await, "1.3.0");
+    send(vec![ev("c1", "inst-s1", "100", "2026-01-10T02:30:00Z", "")]).await;
+
+    let day = "2026-01-10T00:00:00Z";
+    let range = "metric=api_calls&from=2026-01-10T00:00:00Z&until=2026-01-11T00:00:00Z";
+    let row = |group: Option<&str>, value: &str, events: u64| {
+        (
+            day.to_owned(),
+            group.map(str::to_owned),
+            value.to_owned(),
+            events,
+        )
+    };
+    for (params, want, group_by) in [
+        ("version=1.2.0", vec![row(None, "27", 4)], None),
+        ("version=1.3.0", vec![row(None, "110", 2)], None),
+        ("version=9.9.9", vec![], None),
+        (
+            "groupBy=version",
+            vec![row(Some("1.2.0"), "27", 4), row(Some("1.3.0"), "110", 2)],
+            Some("version"),
+        ),
+        ("team=lunch", vec![row(None, "13", 3)], None),
+        ("team=search", vec![row(None, "124", 3)], None),
+        (
+            "groupBy=team",
+            vec![row(Some("lunch"), "13", 3), row(Some("search"), "124", 3)],
+            Some("team"),
+        ),
+        ("costCenter=CC-7", vec![row(None, "124", 3)], None),
+        ("costCenter=CC-42", vec![row(None, "13", 3)], None),
+        ("costCenter=CC-0", vec![], None),
+        (
+            "groupBy=costCenter",
+            vec![row(Some("CC-42"), "13", 3), row(Some("CC-7"), "124", 3)],
+            Some("costCenter"),
+        ),
+        ("team=search&version=1.2.0", vec![row(None, "24", 2)], None),
+        ("team=lunch&costCenter=CC-7", vec![], None),
+        (
+            "costCenter=CC-7&groupBy=version",
+            vec![row(Some("1.2.0"), "24", 2), row(Some("1.3.0"), "100", 1)],
+            Some("version"),
+        ),
+        (
+            "version=1.3.0&groupBy=team",
+            vec![row(Some("lunch"), "10", 1), row(Some("search"), "100", 1)],
+            Some("team"),
+        ),
+        (
+            "team=lunch&groupBy=instance&aggregation=max",
+            vec![row(Some("inst-1"), "10", 2), row(Some("inst-2"), "2", 1)],
+            Some("instance"),
+        ),
+    ] {
+        let body = query(&app, &author, &format!("{range}&{params}")).await;
+        assert_eq!(rows(&body), want, "{params}: {body}");
+        assert_eq!(body["windowsFromRollups"], 1, "{params}: {body}");
+        assert_eq!(body["windowsFromEvents"], 0, "{params}: {body}");
+        assert_eq!(body["groupBy"].as_str(), group_by, "{params}");
+    }
+
+    // The raw-event path filters and groups the same way (unique counts read raw events).
+    for (params, want) in [
+        (
+            "aggregation=unique_count&groupBy=team",
+            vec![row(Some("lunch"), "3", 3), row(Some("search"), "3", 3)],
+        ),
+        (
+            "aggregation=unique_count&version=1.3.0",
+            vec![row(None, "2", 2)],
+        ),
+        (
+            "aggregation=unique_count&costCenter=CC-7&groupBy=version",
+            vec![row(Some("1.2.0"), "2", 2), row(Some("1.3.0"), "1", 1)],
+        ),
+    ] {
+        let body = query(&app, &author, &format!("{range}&{params}")).await;
+        assert_eq!(rows(&body), want, "{params}: {body}");
+        assert_eq!(body["windowsFromEvents"], 1, "{params}: {body}");
+    }
+
+    // A void sent after the upgrade corrects b2 where b2 counts: at 1.2.0.
+    let void = r#"{"eventId":"v-b2","kind":"void","ref":"b2","appId":"com.example.where2eat","instanceId":"inst-s1","metric":"api_calls","timestamp":"2026-01-10T12:00:00Z"}"#;
+    assert_eq!(
+        statuses(&post(&app, &author, "application/json", void).await),
+        ["accepted"]
+    );
+    let body = query(&app, &author, &format!("{range}&groupBy=version")).await;
+    assert_eq!(
+        rows(&body),
+        [row(Some("1.2.0"), "7", 3), row(Some("1.3.0"), "110", 2)]
+    );
+    assert_eq!(body["windowsFromRollups"], 1);
+    // Max over the corrected bucket is recomputed from raw events, still by version.
+    let body = query(
+        &app,
+        &author,
+        &format!("{range}&aggregation=max&team=search&groupBy=version"),
+    )
+    .await;
+    assert_eq!(
+        rows(&body),
+        [row(Some("1.2.0"), "4", 1), row(Some("1.3.0"), "100", 1)]
+    );
+    assert_eq!(body["windowsFromEvents"], 1);
+
+    // An uninstalled instance's usage still belongs to its team and cost center.
+    let r = app
+        .call(
+            axum::http::Method::DELETE,
+            "/api/installs/inst-s1",
+            Some(&app.admin_token),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let body = query(&app, &author, &format!("{range}&team=search")).await;
+    assert_eq!(rows(&body), [row(None, "104", 2)]);
+    let body = query(&app, &author, &format!("{range}&groupBy=costCenter")).await;
+    assert_eq!(
+        rows(&body),
+        [row(Some("CC-42"), "13", 3), row(Some("CC-7"), "104", 2)]
+    );
+
+    // An unknown team is a 404 problem; a bad grouping a 400 naming the choices.
+    let r = app
+        .get(
+            &format!("/api/usage/query?{range}&team=nope"),
+            Some(&author),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert!(r.text.contains("nope"), "{}", r.text);
+    let r = app
+        .get(
+            &format!("/api/usage/query?{range}&groupBy=teams"),
+            Some(&author),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("costCenter"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_query_filters_and_groupings() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/openapi.json", None).await;
+    assert_eq!(doc.status, 200, "{}", doc.text);
+    let op = &doc.body["paths"]["/api/usage/query"]["get"];
+    let names: Vec<&str> = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "version",
+        "team",
+        "costCenter",
+        "groupBy",
+        "appId",
+        "instanceId",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    let group_by = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "groupBy")
+        .unwrap();
+    let described = group_by["description"].as_str().unwrap_or_default();
+    for g in ["version", "team", "costCenter"] {
+        assert!(described.contains(g), "{described}");
+    }
+    assert!(op["responses"]["404"].is_object(), "{op}");
+}

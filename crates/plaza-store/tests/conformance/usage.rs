@@ -30,6 +30,12 @@ fn event(id: &str, value: &str, hour: u32) -> ValidatedEvent {
 
 /// Validates one event written as JSON (metrics `api_calls` in count, `storage` in GB).
 fn validated(body: &str) -> ValidatedEvent {
+    validated_at_version(body, None)
+}
+
+/// Validates one event written as JSON as ingest does for an instance running `version`
+/// (`None`: as before versions were kept).
+fn validated_at_version(body: &str, version: Option<&str>) -> ValidatedEvent {
     let raw = parse(
         body.as_bytes(),
         "application/json",
@@ -38,9 +44,12 @@ fn validated(body: &str) -> ValidatedEvent {
     .unwrap()
     .remove(0)
     .unwrap();
-    let cx = MeteringContext::new(at(23))
+    let mut cx = MeteringContext::new(at(23))
         .with_metric("api_calls", "count")
         .with_metric("storage", "GB");
+    if let Some(v) = version {
+        cx = cx.with_app_version(v);
+    }
     validate(&raw, &cx).unwrap()
 }
 
@@ -157,9 +166,9 @@ fn scope(from: u32, until: u32) -> UsageScope {
     UsageScope {
         metric: "api_calls".into(),
         app_id: Some("com.example.where2eat".into()),
-        instance_id: None,
         from: at(from),
         until: at(until),
+        ..UsageScope::default()
     }
 }
 
@@ -168,8 +177,17 @@ async fn hourly_from_rollups(
     db: &TestDb,
     org: &plaza_core::ids::OrgId,
 ) -> BTreeMap<chrono::DateTime<chrono::Utc>, (String, u64)> {
+    hourly_from_rollups_in(db, org, &scope(0, 23)).await
+}
+
+/// Hourly sums and counts from the rollups in `scope`.
+async fn hourly_from_rollups_in(
+    db: &TestDb,
+    org: &plaza_core::ids::OrgId,
+    scope: &UsageScope,
+) -> BTreeMap<chrono::DateTime<chrono::Utc>, (String, u64)> {
     let mut hours: BTreeMap<_, (plaza_metering::Decimal, u64)> = BTreeMap::new();
-    for b in db.store.rollup_buckets(org, &scope(0, 23)).await.unwrap() {
+    for b in db.store.rollup_buckets(org, scope).await.unwrap() {
         let hour = plaza_metering::window_start(b.bucket, Granularity::Hour, Tz::UTC).unwrap();
         let e = hours.entry(hour).or_default();
         e.0 += b.sum;
@@ -528,4 +546,230 @@ pub async fn dead_letters_are_replayed_once_and_then_hidden(db: &TestDb) {
             .await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// Hourly sums and counts by the reference aggregation (corrections of events not among
+/// `events` are orphans and change nothing).
+fn hourly_reference(
+    events: &[ValidatedEvent],
+) -> BTreeMap<chrono::DateTime<chrono::Utc>, (String, u64)> {
+    aggregate(
+        events,
+        || Accumulator::new(Aggregation::Sum),
+        Granularity::Hour,
+        Tz::UTC,
+    )
+    .unwrap()
+    .into_iter()
+    .filter(|(_, acc)| acc.count() > 0)
+    .map(|(h, acc)| {
+        (
+            h,
+            (acc.value().unwrap().normalize().to_string(), acc.count()),
+        )
+    })
+    .collect()
+}
+
+pub async fn rollups_by_version_and_instance_set_match_the_reference_across_an_upgrade(
+    db: &TestDb,
+) {
+    let s = &db.store;
+    let acme = seed_org(s.as_ref(), "acme").await;
+    let body = |i: u32, instance: &str, hour: u32, minute: u32| {
+        format!(
+            r#"{{"eventId":"v{i}","appId":"com.example.where2eat","instanceId":"{instance}","metric":"api_calls","value":{}.{},"timestamp":"2026-01-10T{hour:02}:{minute:02}:00Z"}}"#,
+            i % 7,
+            i % 3
+        )
+    };
+    // Before versions were kept (version unknown), then every instance at 1.0.0, then inst-1
+    // upgraded to 1.1.0 while inst-2 stays: later events share buckets with earlier ones.
+    let mut all = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..8u32 {
+        unknown.push(validated_at_version(
+            &body(i, "inst-1", 1 + i % 3, (i * 13) % 60),
+            None,
+        ));
+    }
+    let mut before = Vec::new();
+    for i in 8..40u32 {
+        let instance = if i.is_multiple_of(3) {
+            "inst-2"
+        } else {
+            "inst-1"
+        };
+        before.push(validated_at_version(
+            &body(i, instance, 1 + i % 4, (i * 11) % 60),
+            Some("1.0.0"),
+        ));
+    }
+    let mut after = Vec::new();
+    for i in 40..70u32 {
+        let (instance, version) = if i.is_multiple_of(3) {
+            ("inst-2", "1.0.0")
+        } else {
+            ("inst-1", "1.1.0")
+        };
+        after.push(validated_at_version(
+            &body(i, instance, 1 + i % 4, (i * 7) % 60),
+            Some(version),
+        ));
+    }
+    for batch in [&unknown, &before, &after] {
+        let outcomes = s
+            .record_usage(&acme.id, batch, at(20), ACTOR)
+            .await
+            .unwrap();
+        assert!(
+            outcomes.iter().all(|o| *o == StoredOutcome::Accepted),
+            "{outcomes:?}"
+        );
+    }
+    all.extend(unknown.iter().cloned());
+    all.extend(before.iter().cloned());
+    all.extend(after.iter().cloned());
+
+    // An event counted at 1.0.0 and sent again after the upgrade is a duplicate and keeps
+    // its version.
+    let resent = validated_at_version(&body(9, "inst-2", 1 + 9 % 4, (9 * 11) % 60), Some("1.1.0"));
+    assert_eq!(
+        s.record_usage(&acme.id, &[resent], at(21), ACTOR)
+            .await
+            .unwrap(),
+        [StoredOutcome::Duplicate]
+    );
+
+    // Corrections sent after the upgrade (recorded at 1.1.0) of events of every version:
+    // each changes the rollup of the version of the event it corrects.
+    let fix = |id: &str, kind: &str, target: &str, delta: Option<&str>| {
+        let t = all.iter().find(|e| e.event_id == target).unwrap();
+        let value = delta
+            .map(|d| format!(r#","value":{d}"#))
+            .unwrap_or_default();
+        validated_at_version(
+            &format!(
+                r#"{{"eventId":"{id}","kind":"{kind}","ref":"{target}","appId":"com.example.where2eat","instanceId":"{}","metric":"api_calls"{value},"timestamp":"{}"}}"#,
+                t.instance_id,
+                at(12).to_rfc3339()
+            ),
+            Some("1.1.0"),
+        )
+    };
+    let corrections = vec![
+        fix("f1", "void", "v2", None),
+        fix("f2", "adjust", "v10", Some("3.5")),
+        fix("f3", "void", "v12", None),
+        fix("f4", "adjust", "v41", Some("-0.5")),
+        fix("f5", "void", "v45", None),
+    ];
+    let outcomes = s
+        .record_usage(&acme.id, &corrections, at(22), ACTOR)
+        .await
+        .unwrap();
+    assert!(
+        outcomes.iter().all(|o| *o == StoredOutcome::Accepted),
+        "{outcomes:?}"
+    );
+    all.extend(corrections.iter().cloned());
+
+    let version_of = |e: &ValidatedEvent| e.app_version.clone().unwrap_or_default();
+    let is_correction = |e: &ValidatedEvent| e.kind != plaza_metering::EventKind::Usage;
+    // The reference for a selection of usage events: those events and every correction.
+    let reference_of = |keep: &dyn Fn(&ValidatedEvent) -> bool| {
+        let events: Vec<ValidatedEvent> = all
+            .iter()
+            .filter(|e| is_correction(e) || keep(e))
+            .cloned()
+            .collect();
+        hourly_reference(&events)
+    };
+    assert_eq!(
+        hourly_from_rollups(db, &acme.id).await,
+        reference_of(&|_| true)
+    );
+
+    for version in ["", "1.0.0", "1.1.0"] {
+        let mut sc = scope(0, 23);
+        sc.version = Some(version.into());
+        let want = reference_of(&|e| version_of(e) == version);
+        assert!(!want.is_empty(), "fixture: usage at version `{version}`");
+        // Rollups, filtered by the store.
+        assert_eq!(
+            hourly_from_rollups_in(db, &acme.id, &sc).await,
+            want,
+            "version `{version}`"
+        );
+        // Raw events, filtered by the store, folded by the reference: the same.
+        let raw = s.usage_events(&acme.id, &sc).await.unwrap();
+        assert!(raw
+            .iter()
+            .filter(|e| !is_correction(e))
+            .all(|e| version_of(e) == version));
+        assert_eq!(hourly_reference(&raw), want, "raw, version `{version}`");
+    }
+    // Grouping the unfiltered buckets by their version gives the same per-version totals.
+    let buckets = s.rollup_buckets(&acme.id, &scope(0, 23)).await.unwrap();
+    let mut by_version: BTreeMap<String, (plaza_metering::Decimal, u64)> = BTreeMap::new();
+    for b in &buckets {
+        let e = by_version.entry(b.version.clone()).or_default();
+        e.0 += b.sum;
+        e.1 += b.count;
+    }
+    let total_of = |h: BTreeMap<chrono::DateTime<chrono::Utc>, (String, u64)>| {
+        h.values()
+            .fold((plaza_metering::Decimal::ZERO, 0u64), |(s, n), (v, c)| {
+                (s + v.parse::<plaza_metering::Decimal>().unwrap(), n + c)
+            })
+    };
+    for version in ["", "1.0.0", "1.1.0"] {
+        let (sum, n) = total_of(reference_of(&|e| version_of(e) == version));
+        let got = by_version.get(version).copied().unwrap_or_default();
+        assert_eq!(
+            (got.0.normalize(), got.1),
+            (sum.normalize(), n),
+            "version `{version}`"
+        );
+    }
+    assert_eq!(by_version.len(), 3, "{by_version:?}");
+    // Stored events come back with their version; unknown ones without.
+    let raw = s.usage_events(&acme.id, &scope(0, 23)).await.unwrap();
+    let v40 = raw.iter().find(|e| e.event_id == "v40").unwrap();
+    assert_eq!(v40.app_version.as_deref(), Some("1.1.0"));
+    let v0 = raw.iter().find(|e| e.event_id == "v0").unwrap();
+    assert_eq!(v0.app_version, None);
+    let v9 = raw.iter().find(|e| e.event_id == "v9").unwrap();
+    assert_eq!(
+        v9.app_version.as_deref(),
+        Some("1.0.0"),
+        "the resend changed nothing"
+    );
+
+    // A set of instances, on the rollups and the raw events alike, alone and with a version.
+    for (ids, version) in [
+        (vec!["inst-2"], None),
+        (vec!["inst-1", "inst-2"], None),
+        (vec!["inst-1"], Some("1.0.0")),
+        (vec!["inst-9"], None),
+        (vec![], None),
+    ] {
+        let mut sc = scope(0, 23);
+        sc.instance_ids = Some(ids.iter().map(|s| s.to_string()).collect());
+        sc.version = version.map(str::to_owned);
+        let want = reference_of(&|e| {
+            ids.contains(&e.instance_id.as_str()) && version.is_none_or(|v| version_of(e) == v)
+        });
+        assert_eq!(
+            hourly_from_rollups_in(db, &acme.id, &sc).await,
+            want,
+            "{ids:?} {version:?}"
+        );
+        let raw = s.usage_events(&acme.id, &sc).await.unwrap();
+        assert_eq!(hourly_reference(&raw), want, "raw {ids:?} {version:?}");
+    }
+    let mut none = scope(0, 23);
+    none.instance_ids = Some(Vec::new());
+    assert!(s.rollup_buckets(&acme.id, &none).await.unwrap().is_empty());
+    assert!(s.usage_events(&acme.id, &none).await.unwrap().is_empty());
 }

@@ -181,6 +181,15 @@ pub struct QueryArgs {
     /// Only this instance.
     #[arg(long, value_name = "INSTANCE_ID")]
     instance: Option<String>,
+    /// Only usage recorded while the instances ran this app version (exact).
+    #[arg(long, value_name = "VERSION")]
+    version: Option<String>,
+    /// Only usage of the instances of this team (slug).
+    #[arg(long, value_name = "TEAM")]
+    team: Option<String>,
+    /// Only usage of the instances whose current `cost-center` tag is this.
+    #[arg(long, value_name = "COST_CENTER")]
+    cost_center: Option<String>,
     /// Only events with this tag.
     #[arg(long, value_name = "KEY:VALUE")]
     tag: Option<String>,
@@ -202,7 +211,7 @@ pub struct QueryArgs {
     /// End, exclusive: RFC 3339, or YYYY-MM-DD for midnight UTC (widened to its window's end).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     until: DateTime<Utc>,
-    /// One row per app or per instance in each window.
+    /// One row per app, instance, app version, team or cost center in each window.
     #[arg(long, value_enum)]
     group_by: Option<GroupBy>,
     #[command(flatten)]
@@ -232,6 +241,10 @@ enum Aggregation {
 enum GroupBy {
     App,
     Instance,
+    Version,
+    Team,
+    #[value(name = "costCenter", alias = "cost-center")]
+    CostCenter,
 }
 
 /// Arguments of `plaza usage mark-period`.
@@ -793,6 +806,9 @@ async fn query(a: QueryArgs) -> anyhow::Result<ExitCode> {
             ("metric", Some(a.metric.clone())),
             ("appId", a.app.clone()),
             ("instanceId", a.instance.clone()),
+            ("version", a.version.clone()),
+            ("team", a.team.clone()),
+            ("costCenter", a.cost_center.clone()),
             ("tag", a.tag.clone()),
             ("granularity", name(a.granularity)),
             ("timeZone", Some(a.time_zone.clone())),
@@ -839,7 +855,10 @@ async fn query(a: QueryArgs) -> anyhow::Result<ExitCode> {
         .map(|r| {
             let mut row = vec![s(r, "start"), s(r, "end")];
             if grouped.is_some() {
-                row.push(s(r, "group"));
+                // An empty group: a version recorded before versions were kept, or an
+                // instance without a team or cost center.
+                let group = s(r, "group");
+                row.push(if group.is_empty() { "-".into() } else { group });
             }
             row.push(s(r, "value"));
             row.push(

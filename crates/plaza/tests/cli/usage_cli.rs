@@ -116,6 +116,51 @@ fn usage_cli_emits_queries_replays_and_reports_gaps_on_a_real_server() {
     assert_eq!(answer["rows"][0]["value"], "100");
     assert_eq!(answer["rows"][0]["events"], 3);
 
+    // By version, team and cost center: inst-9a3f runs 1.2.0 for team platform, CC-1001.
+    let mut by = query.to_vec();
+    by.extend([
+        "--team",
+        "platform",
+        "--cost-center",
+        "CC-1001",
+        "--version",
+        "1.2.0",
+        "--group-by",
+        "version",
+    ]);
+    let (out, _) = expect(&server.usage(d, &by), 0);
+    assert!(
+        out.lines().any(|l| l.split_whitespace().eq([
+            "2026-01-10T00:00:00Z",
+            "2026-01-11T00:00:00Z",
+            "1.2.0",
+            "100",
+            "3"
+        ])),
+        "{out}"
+    );
+    for group in ["team", "cost-center"] {
+        let mut grouped = query.to_vec();
+        grouped.extend(["--group-by", group, "--format", "json"]);
+        let (out, _) = expect(&server.usage(d, &grouped), 0);
+        let answer: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let want = if group == "team" {
+            "platform"
+        } else {
+            "CC-1001"
+        };
+        assert_eq!(answer["rows"][0]["group"], want, "{out}");
+        assert_eq!(answer["rows"][0]["value"], "100", "{out}");
+    }
+    let mut other = query.to_vec();
+    other.extend(["--cost-center", "CC-9999"]);
+    let (out, _) = expect(&server.usage(d, &other), 0);
+    assert!(out.contains("no events in that range"), "{out}");
+    let mut unknown_team = query.to_vec();
+    unknown_team.extend(["--team", "nope"]);
+    let (_, err) = expect(&server.usage(d, &unknown_team), 2);
+    assert!(err.contains("404") && err.contains("nope"), "{err}");
+
     // Gaps: 1 and 4 seen.
     let (out, _) = expect(&server.usage(d, &["gaps"]), 0);
     assert!(

@@ -6,7 +6,8 @@
 //!
 //! Every event names an installed instance of its app in the caller's org: active, or
 //! uninstalled (late events of its last days still count); its metrics are those of the
-//! version the instance runs. A caller authenticated by an instance's capability token may
+//! version the instance runs, and that version is recorded on each accepted event
+//! (`ValidatedEvent::app_version`). A caller authenticated by an instance's capability token may
 //! report only that instance.
 
 use super::{EventReport, EventStatus, IngestReport};
@@ -193,7 +194,9 @@ impl Services {
             .store
             .get_app_version(&run.org.id, &instance.app_id, &instance.version)
             .await?;
-        let mut cx = MeteringContext::new(run.now);
+        // The version the instance runs now is recorded on each of its events: usage can then
+        // be read by version, and an upgrade does not re-attribute what came before.
+        let mut cx = MeteringContext::new(run.now).with_app_version(instance.version.clone());
         cx.late_window = run.late_window;
         for m in version
             .manifest

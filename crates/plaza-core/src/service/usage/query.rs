@@ -1,6 +1,14 @@
 //! Aggregation queries: one metric over hour, day or month windows in UTC or an IANA time
-//! zone, optionally per app or per instance, with `sum`, `count`, `max`, `unique_count` or
-//! `latest`; and the corrections feed billing reads to correct invoiced periods.
+//! zone, optionally per app, instance, app version, team or cost center, with `sum`, `count`,
+//! `max`, `unique_count` or `latest`; and the corrections feed billing reads to correct
+//! invoiced periods.
+//!
+//! The version is the one recorded with each event at ingest (rollups are kept per version).
+//! Team and cost center are resolved when the query runs, from the org's instances (uninstalled
+//! ones included): a team filter or grouping follows the team each instance was installed for,
+//! a cost center the instance's *current* `cost-center` tag, so re-tagging an instance
+//! re-attributes its past usage. Both become a set of instance ids the store filters by, on
+//! the rollups and on the raw events alike.
 //!
 //! Windows come from `plaza_metering::window_start`; `from` and `until` are widened to whole
 //! windows. A window is answered from the rollups (15-minute buckets) when its bounds fall on
@@ -11,15 +19,19 @@
 
 use crate::error::CoreError;
 use crate::identity::Org;
+use crate::install::cost_center;
+use crate::ports::InstanceFilter;
 use crate::service::Services;
-use crate::usage::{is_bucket_boundary, LatestValue, RollupBucket, StoredCorrection, UsageScope};
+use crate::usage::{
+    is_bucket_boundary, LatestValue, RollupBucket, StoredCorrection, UsageScope, UNKNOWN_VERSION,
+};
 use chrono::{DateTime, Utc};
 use plaza_metering::number::add_exact;
 use plaza_metering::{
     next_window_start, resolve_corrections, window_start, Accumulator, Aggregation, Decimal,
     Granularity, Tz, UniqueOf, ValidatedEvent,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The most windows one query may span.
 pub const MAX_QUERY_WINDOWS: usize = 10_000;
@@ -34,6 +46,36 @@ pub enum GroupBy {
     App,
     /// One row per instance.
     Instance,
+    /// One row per app version the instances ran when the events were accepted (`""`:
+    /// unknown, recorded before versions were kept).
+    Version,
+    /// One row per team (slug) the instances were installed for.
+    Team,
+    /// One row per cost center (the instances' current `cost-center` tag; `""`: none).
+    CostCenter,
+}
+
+impl GroupBy {
+    /// The name the API and CLI use: `app`, `instance`, `version`, `team`, `costCenter`.
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            GroupBy::Nothing => None,
+            GroupBy::App => Some("app"),
+            GroupBy::Instance => Some("instance"),
+            GroupBy::Version => Some("version"),
+            GroupBy::Team => Some("team"),
+            GroupBy::CostCenter => Some("costCenter"),
+        }
+    }
+
+    /// Every grouping, by name.
+    pub const NAMED: &'static [GroupBy] = &[
+        GroupBy::App,
+        GroupBy::Instance,
+        GroupBy::Version,
+        GroupBy::Team,
+        GroupBy::CostCenter,
+    ];
 }
 
 /// What to aggregate.
@@ -45,6 +87,13 @@ pub struct UsageQuery {
     pub app_id: Option<String>,
     /// Only this instance.
     pub instance_id: Option<String>,
+    /// Only usage recorded while the instances ran this app version (exactly; `""` for usage
+    /// recorded before versions were kept).
+    pub version: Option<String>,
+    /// Only usage of the instances of this team (its slug); an unknown team is `NotFound`.
+    pub team: Option<String>,
+    /// Only usage of the instances whose cost center (current `cost-center` tag) is this.
+    pub cost_center: Option<String>,
     /// Only events carrying this tag (key, value).
     pub tag: Option<(String, String)>,
     /// Window size.
@@ -70,7 +119,7 @@ pub struct UsageRow {
     pub start: DateTime<Utc>,
     /// The window's end (exclusive).
     pub end: DateTime<Utc>,
-    /// The app or instance of the row, when grouped.
+    /// The app, instance, version, team or cost center of the row, when grouped.
     pub group: Option<String>,
     /// The aggregate (in the metric's declared unit for sum, max and latest).
     pub value: Decimal,
@@ -165,11 +214,36 @@ fn window_of(windows: &[Window], at: DateTime<Utc>) -> Option<usize> {
     (i > 0 && at < windows[i - 1].1).then(|| i - 1)
 }
 
-fn group_of(q: &UsageQuery, app_id: &str, instance_id: &str) -> Option<String> {
-    match q.group_by {
-        GroupBy::Nothing => None,
-        GroupBy::App => Some(app_id.to_owned()),
-        GroupBy::Instance => Some(instance_id.to_owned()),
+/// What a query needs to know of the org's instances: which of them its team and cost-center
+/// filters let through, and the team or cost center each one is grouped under.
+#[derive(Debug, Default)]
+struct Attribution {
+    /// The instances the filters allow (`None`: no such filter).
+    instance_ids: Option<Vec<String>>,
+    /// Instance id → its team slug or cost center, when grouping by one of them.
+    labels: HashMap<String, String>,
+}
+
+impl Attribution {
+    /// The group a bucket or event of `app_id`, `instance_id` and `version` falls in.
+    fn group_of(
+        &self,
+        group_by: GroupBy,
+        app_id: &str,
+        instance_id: &str,
+        version: &str,
+    ) -> Option<String> {
+        match group_by {
+            GroupBy::Nothing => None,
+            GroupBy::App => Some(app_id.to_owned()),
+            GroupBy::Instance => Some(instance_id.to_owned()),
+            GroupBy::Version => Some(version.to_owned()),
+            // Usage of an instance Plaza does not know (recorded before installs existed)
+            // has no team or cost center.
+            GroupBy::Team | GroupBy::CostCenter => {
+                Some(self.labels.get(instance_id).cloned().unwrap_or_default())
+            }
+        }
     }
 }
 
@@ -184,10 +258,13 @@ impl Services {
                 windows_from_events: 0,
             });
         };
+        let attribution = self.attribution(org, q).await?;
         let scope = |from, until| UsageScope {
             metric: q.metric.clone(),
             app_id: q.app_id.clone(),
             instance_id: q.instance_id.clone(),
+            instance_ids: attribution.instance_ids.clone(),
+            version: q.version.clone(),
             from,
             until,
         };
@@ -220,10 +297,8 @@ impl Services {
                     partials.retain(|(pw, _), _| *pw != w);
                     continue;
                 }
-                partials
-                    .entry((w, group_of(q, &b.app_id, &b.instance_id)))
-                    .or_default()
-                    .add(b)?;
+                let group = attribution.group_of(q.group_by, &b.app_id, &b.instance_id, &b.version);
+                partials.entry((w, group)).or_default().add(b)?;
             }
         }
 
@@ -243,7 +318,7 @@ impl Services {
                 .store
                 .usage_events(&org.id, &scope(windows[*a].0, windows[*b].1))
                 .await?;
-            self.fold_raw(q, &windows, events, &mut rows)?;
+            self.fold_raw(q, &attribution, &windows, events, &mut rows)?;
         }
         Ok(UsageAnswer {
             rows: rows
@@ -271,10 +346,73 @@ impl Services {
         Ok(self.store.list_corrections(&org.id, app_id, since).await?)
     }
 
+    /// Resolves the query's team and cost-center filters to the org's instances (uninstalled
+    /// ones included), and, when grouping by team or cost center, each instance's group.
+    async fn attribution(&self, org: &Org, q: &UsageQuery) -> Result<Attribution, CoreError> {
+        let grouped = matches!(q.group_by, GroupBy::Team | GroupBy::CostCenter);
+        if q.team.is_none() && q.cost_center.is_none() && !grouped {
+            return Ok(Attribution::default());
+        }
+        // An unknown team is NotFound, not an empty answer: it is most likely a typo.
+        let team = match &q.team {
+            Some(slug) => Some(self.store.get_team_by_slug(&org.id, slug).await?),
+            None => None,
+        };
+        let instances = self
+            .store
+            .list_instances(
+                &org.id,
+                &InstanceFilter {
+                    app_id: q.app_id.clone(),
+                    team_id: team.as_ref().map(|t| t.id.clone()),
+                    include_uninstalled: true,
+                },
+            )
+            .await?;
+        let mut out = Attribution::default();
+        if q.team.is_some() || q.cost_center.is_some() {
+            out.instance_ids = Some(
+                instances
+                    .iter()
+                    .filter(|i| {
+                        q.cost_center
+                            .as_deref()
+                            .is_none_or(|cc| cost_center(&i.tags) == Some(cc))
+                    })
+                    .map(|i| i.id.as_str().to_owned())
+                    .collect(),
+            );
+        }
+        match q.group_by {
+            GroupBy::Team => {
+                let slugs: HashMap<_, _> = self
+                    .store
+                    .list_teams(&org.id)
+                    .await?
+                    .into_iter()
+                    .map(|t| (t.id, t.slug))
+                    .collect();
+                for i in &instances {
+                    let slug = slugs.get(&i.team_id).cloned().unwrap_or_default();
+                    out.labels.insert(i.id.as_str().to_owned(), slug);
+                }
+            }
+            GroupBy::CostCenter => {
+                for i in &instances {
+                    let cc = cost_center(&i.tags).unwrap_or_default().to_owned();
+                    out.labels.insert(i.id.as_str().to_owned(), cc);
+                }
+            }
+            _ => {}
+        }
+        Ok(out)
+    }
+
     /// Folds raw events (corrections applied) into rows.
     fn fold_raw(
         &self,
         q: &UsageQuery,
+        attribution: &Attribution,
         windows: &[Window],
         events: Vec<ValidatedEvent>,
         rows: &mut BTreeMap<(usize, Option<String>), (Decimal, u64)>,
@@ -290,8 +428,10 @@ impl Services {
             let Some(w) = window_of(windows, e.timestamp) else {
                 continue;
             };
+            let version = e.app_version.as_deref().unwrap_or(UNKNOWN_VERSION);
+            let group = attribution.group_of(q.group_by, &e.app_id, &e.instance_id, version);
             accumulators
-                .entry((w, group_of(q, &e.app_id, &e.instance_id)))
+                .entry((w, group))
                 .or_insert_with(|| match &q.unique_of {
                     UniqueOf::Dimension(d) if q.aggregation == Aggregation::UniqueCount => {
                         Accumulator::unique_count_of(d.clone())

@@ -4,6 +4,7 @@
 use crate::db::{millis, Cols};
 use crate::store::Backend;
 use plaza_core::ports::StoreResult;
+use plaza_core::usage::UNKNOWN_VERSION;
 use plaza_core::StoreError;
 use plaza_metering::{Decimal, EventKind, ValidatedEvent};
 use sqlx::any::AnyRow;
@@ -12,12 +13,12 @@ use std::fmt::Write as _;
 /// The columns of `usage_events`, in insert and read order.
 pub(super) const EVENT_COLUMNS: &str = "org_id, app_id, event_id, instance_id, metric, value, \
      unit, original_value, original_unit, occurred_at, sequence, kind, correction_of, tags, \
-     dimensions, content_hash, received_at";
+     dimensions, content_hash, received_at, app_version";
 
 /// Bound parameters per event row.
-const PARAMS_PER_ROW: usize = 17;
+const PARAMS_PER_ROW: usize = 18;
 
-/// Rows per insert statement: 17 parameters each stays well under SQLite's 32,766 and
+/// Rows per insert statement: 18 parameters each stays well under SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameter limits.
 pub(super) const ROWS_PER_INSERT: usize = 500;
 
@@ -110,7 +111,12 @@ pub(super) fn bind_event<'q>(
         .bind(json_text(&e.tags)?)
         .bind(json_text(&e.dimensions)?)
         .bind(e.content_hash.clone())
-        .bind(received_at))
+        .bind(received_at)
+        .bind(
+            e.app_version
+                .clone()
+                .unwrap_or_else(|| UNKNOWN_VERSION.to_owned()),
+        ))
 }
 
 /// A decimal stored as text.
@@ -157,5 +163,6 @@ pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<ValidatedEvent> {
         kind: kind_from_text(&kind).ok_or_else(|| c.corrupt(format!("kind `{kind}`")))?,
         correction_ref: c.get("correction_of")?,
         content_hash: c.get("content_hash")?,
+        app_version: Some(c.get::<String>("app_version")?).filter(|v| v != UNKNOWN_VERSION),
     })
 }

@@ -87,9 +87,9 @@ impl UsageRepo for SqlStore {
         let scope = UsageScope {
             metric: metric.to_owned(),
             app_id: Some(app_id.to_owned()),
-            instance_id: None,
             from,
             until,
+            ..UsageScope::default()
         };
         let events = read::usage_events(self, org, &scope).await?;
         let resolved = resolve_corrections(&events)

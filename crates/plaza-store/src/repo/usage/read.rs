@@ -49,6 +49,40 @@ impl Filter {
         self
     }
 
+    /// Adds `AND <column> IN ($n, …)` when `values` is given; an empty list matches nothing.
+    fn one_of(&mut self, column: &str, values: Option<&[String]>) -> &mut Filter {
+        match values {
+            None => {}
+            Some([]) => self.sql.push_str(" AND 1 = 0"),
+            Some(values) => {
+                let first = self.params.len() + 1;
+                self.params
+                    .extend(values.iter().map(|v| Param::Text(v.clone())));
+                let list: Vec<String> = (first..first + values.len())
+                    .map(|n| format!("${n}"))
+                    .collect();
+                self.sql
+                    .push_str(&format!(" AND {column} IN ({})", list.join(", ")));
+            }
+        }
+        self
+    }
+
+    /// The scope's app, instance and version filters on the columns of `prefix` (`""` or an
+    /// alias and a dot).
+    fn scoped(&mut self, prefix: &str, scope: &UsageScope) -> &mut Filter {
+        self.text(&format!("{prefix}app_id"), scope.app_id.as_deref())
+            .text(
+                &format!("{prefix}instance_id"),
+                scope.instance_id.as_deref(),
+            )
+            .one_of(
+                &format!("{prefix}instance_id"),
+                scope.instance_ids.as_deref(),
+            )
+            .text(&format!("{prefix}app_version"), scope.version.as_deref())
+    }
+
     async fn fetch(&self, store: &SqlStore, sql: &str) -> StoreResult<Vec<AnyRow>> {
         let mut q = sqlx::query(sql);
         for p in &self.params {
@@ -71,12 +105,11 @@ pub(super) async fn rollup_buckets(
     f.and("metric", "=", Param::Text(scope.metric.clone()))
         .and("bucket", ">=", Param::Int(millis(scope.from)))
         .and("bucket", "<", Param::Int(millis(scope.until)))
-        .text("app_id", scope.app_id.as_deref())
-        .text("instance_id", scope.instance_id.as_deref());
+        .scoped("", scope);
     let sql = format!(
-        "SELECT app_id, metric, instance_id, bucket, sum_value, event_count, max_value, \
-         latest_at, latest_event_id, latest_value, corrected FROM usage_rollups \
-         WHERE org_id = $1{} ORDER BY app_id, instance_id, bucket",
+        "SELECT app_id, metric, instance_id, app_version, bucket, sum_value, event_count, \
+         max_value, latest_at, latest_event_id, latest_value, corrected FROM usage_rollups \
+         WHERE org_id = $1{} ORDER BY app_id, instance_id, app_version, bucket",
         f.sql
     );
     f.fetch(store, &sql)
@@ -98,6 +131,7 @@ pub(super) async fn rollup_buckets(
                 app_id: c.get("app_id")?,
                 metric: c.get("metric")?,
                 instance_id: c.get("instance_id")?,
+                version: c.get("app_version")?,
                 bucket: c.instant("bucket")?,
                 sum: decimal(&c, "sum_value")?,
                 count: u64::try_from(c.get::<i64>("event_count")?).unwrap_or(0),
@@ -132,11 +166,7 @@ pub(super) async fn usage_events(
             "<",
             Param::Int(millis(scope.until)),
         )
-        .text(&format!("{prefix}app_id"), scope.app_id.as_deref())
-        .text(
-            &format!("{prefix}instance_id"),
-            scope.instance_id.as_deref(),
-        );
+        .scoped(prefix, scope);
         f
     };
     let usage = scoped("");

@@ -1,5 +1,6 @@
 //! Rollups kept up to date inside the ingest transaction. A batch first folds its changes into
-//! [`RollupDeltas`] (one entry per app, metric, instance and 15-minute bucket), then applies
+//! [`RollupDeltas`] (one entry per app, metric, instance, app version and 15-minute bucket; a
+//! correction changes the entry of the event it corrects), then applies
 //! them in key order: each row is created or locked by an upsert that returns its current
 //! values, and rewritten with the delta added. Key order keeps concurrent PostgreSQL writers
 //! from deadlocking; SQLite writers are serialised anyway.
@@ -8,14 +9,14 @@ use super::columns::{decimal, opt_decimal};
 use crate::db::{backend_err, write_err, Cols};
 use crate::store::Tx;
 use plaza_core::ports::StoreResult;
-use plaza_core::usage::rollup_bucket;
+use plaza_core::usage::{rollup_bucket, UNKNOWN_VERSION};
 use plaza_core::StoreError;
 use plaza_metering::number::{add_exact, canonical};
 use plaza_metering::{Decimal, ValidatedEvent};
 use std::collections::BTreeMap;
 
-/// (app, metric, instance, bucket start in unix milliseconds).
-type Key = (String, String, String, i64);
+/// (app, metric, instance, app version, bucket start in unix milliseconds).
+type Key = (String, String, String, String, i64);
 
 /// What one bucket's row must change by.
 #[derive(Debug, Default)]
@@ -40,12 +41,16 @@ fn overflow(metric: &str) -> StoreError {
     ))
 }
 
-/// The rollup row an event falls in: its app, metric, instance and bucket.
+/// The rollup row an event falls in: its app, metric, instance, recorded app version and
+/// bucket.
 fn key_of(e: &ValidatedEvent) -> Key {
     (
         e.app_id.clone(),
         e.metric.clone(),
         e.instance_id.clone(),
+        e.app_version
+            .clone()
+            .unwrap_or_else(|| UNKNOWN_VERSION.to_owned()),
         rollup_bucket(e.timestamp).timestamp_millis(),
     )
 }
@@ -91,11 +96,12 @@ impl RollupDeltas {
 
     /// Writes every delta into `usage_rollups`.
     pub(super) async fn apply(self, tx: &mut Tx, org: &str) -> StoreResult<()> {
-        for ((app, metric, instance, bucket), d) in self.deltas {
+        for ((app, metric, instance, version, bucket), d) in self.deltas {
             let row = sqlx::query(
-                "INSERT INTO usage_rollups (org_id, app_id, metric, instance_id, bucket, \
-                 sum_value, event_count, corrected) VALUES ($1, $2, $3, $4, $5, '0', 0, 0) \
-                 ON CONFLICT (org_id, app_id, metric, instance_id, bucket) \
+                "INSERT INTO usage_rollups (org_id, app_id, metric, instance_id, app_version, \
+                 bucket, sum_value, event_count, corrected) \
+                 VALUES ($1, $2, $3, $4, $5, $6, '0', 0, 0) \
+                 ON CONFLICT (org_id, app_id, metric, instance_id, app_version, bucket) \
                  DO UPDATE SET event_count = usage_rollups.event_count \
                  RETURNING sum_value, event_count, max_value, latest_at, latest_event_id, \
                  latest_value, corrected",
@@ -104,6 +110,7 @@ impl RollupDeltas {
             .bind(&app)
             .bind(&metric)
             .bind(&instance)
+            .bind(&version)
             .bind(bucket)
             .fetch_one(&mut **tx)
             .await
@@ -134,7 +141,7 @@ impl RollupDeltas {
                 "UPDATE usage_rollups SET sum_value = $1, event_count = $2, max_value = $3, \
                  latest_at = $4, latest_event_id = $5, latest_value = $6, corrected = $7 \
                  WHERE org_id = $8 AND app_id = $9 AND metric = $10 AND instance_id = $11 \
-                 AND bucket = $12",
+                 AND app_version = $12 AND bucket = $13",
             )
             .bind(canonical(sum).to_string())
             .bind(count)
@@ -147,6 +154,7 @@ impl RollupDeltas {
             .bind(&app)
             .bind(&metric)
             .bind(&instance)
+            .bind(&version)
             .bind(bucket)
             .execute(&mut **tx)
             .await
