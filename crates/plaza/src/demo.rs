@@ -6,18 +6,36 @@ use anyhow::Context;
 use plaza_core::access::AuthMethod;
 use plaza_core::identity::{Role, RoleSet};
 use plaza_core::ids::TokenId;
+use plaza_core::registry::StoredManifest;
 use plaza_core::service::{Services, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 use plaza_core::token::TokenSecret;
 use plaza_core::CoreError;
+use plaza_registry::manifest::media_type;
+use plaza_registry::{BlobStore, Digest};
 
 /// The demo org's slug.
 pub const DEMO_ORG: &str = "demo";
 /// The demo admin's handle.
 pub const DEMO_ADMIN: &str = "demo-admin";
 
-/// Manifests of the demo apps: the seed article's example and two more.
-const DEMO_MANIFESTS: [(&str, &str); 3] = [
-    ("where2eat.yaml", include_str!("../demo/where2eat.yaml")),
+/// The example apps (examples/apps), published as real artifacts and installed: the hello app
+/// as `inst-hello` and the seed's where2eat as `inst-9a3f` (the instance the seed's usage
+/// event names), both for the platform team.
+const DEMO_COMPONENTS: [(&str, &str, &[u8]); 2] = [
+    (
+        "hello/micro-app.yaml",
+        include_str!("../../../examples/apps/hello/micro-app.yaml"),
+        include_bytes!("../../../examples/apps/hello/hello.wasm"),
+    ),
+    (
+        "where2eat/micro-app.yaml",
+        include_str!("../../../examples/apps/where2eat/micro-app.yaml"),
+        include_bytes!("../../../examples/apps/where2eat/where2eat.wasm"),
+    ),
+];
+
+/// Manifests of the other demo apps (registered without artifacts).
+const DEMO_MANIFESTS: [(&str, &str); 2] = [
     (
         "expense-lens.yaml",
         include_str!("../demo/expense-lens.yaml"),
@@ -29,7 +47,12 @@ const DEMO_MANIFESTS: [(&str, &str); 3] = [
 ];
 
 /// Seeds the demo org if it does not exist, and returns a working token for the demo admin.
-pub async fn seed(services: &Services, fixed: Option<String>) -> anyhow::Result<TokenSecret> {
+/// The example apps' artifacts go into the registry's `blobs`.
+pub async fn seed(
+    services: &Services,
+    blobs: &dyn BlobStore,
+    fixed: Option<String>,
+) -> anyhow::Result<TokenSecret> {
     let fixed = match fixed {
         Some(t) => Some(
             TokenSecret::from_operator(&t).map_err(|e| anyhow::anyhow!("PLAZA_DEMO_TOKEN: {e}"))?,
@@ -40,11 +63,13 @@ pub async fn seed(services: &Services, fixed: Option<String>) -> anyhow::Result<
         let boot = services
             .bootstrap(DEMO_ORG, "Demo Org", DEMO_ADMIN, fixed)
             .await?;
-        populate(services).await.context("seeding the demo org")?;
+        populate(services, blobs)
+            .await
+            .context("seeding the demo org")?;
         return Ok(boot.token);
     }
     // A first start stopped part-way (killed while seeding) finishes seeding now.
-    populate(services)
+    populate(services, blobs)
         .await
         .context("completing the demo org")?;
     if let Some(t) = &fixed {
@@ -74,7 +99,7 @@ async fn admin_principal(services: &Services) -> anyhow::Result<plaza_core::acce
     Ok(services.principal_for(admin, method).await?)
 }
 
-async fn populate(services: &Services) -> anyhow::Result<()> {
+async fn populate(services: &Services, blobs: &dyn BlobStore) -> anyhow::Result<()> {
     let admin = admin_principal(services).await?;
     let org = services.org_by_slug(DEMO_ORG).await?;
     for (slug, name) in [
@@ -153,7 +178,89 @@ async fn populate(services: &Services) -> anyhow::Result<()> {
         services.evaluate_app(&org, &json, None).await?;
         services.register_app_version(&alice, &org, json).await?;
     }
+    for (name, text, component) in DEMO_COMPONENTS {
+        let json = valid_manifest(name, text)?;
+        let known = registered.iter().any(|v| {
+            Some(v.app_id.as_str()) == json["id"].as_str()
+                && Some(v.version.as_str()) == json["version"].as_str()
+        });
+        if known {
+            continue;
+        }
+        publish(services, blobs, &alice, &org, &json, component)
+            .await
+            .with_context(|| format!("publishing the example app {name}"))?;
+        services.evaluate_app(&org, &json, None).await?;
+        services.register_app_version(&alice, &org, json).await?;
+    }
     install_demo_instances(services, &admin, &org).await
+}
+
+/// A demo manifest, validated and normalised.
+fn valid_manifest(name: &str, text: &str) -> anyhow::Result<serde_json::Value> {
+    let outcome = plaza_manifest::load(name, text.as_bytes());
+    let manifest = outcome.manifest.with_context(|| {
+        format!(
+            "demo manifest {name} is invalid:\n{}",
+            plaza_manifest::render_text(&outcome.diagnostics)
+        )
+    })?;
+    Ok(serde_json::to_value(&manifest)?)
+}
+
+/// Pushes an example app's component into the registry as `plaza push` would: packaged in the
+/// CNCF Wasm artifact format (`plaza_registry::package`), its blobs stored and linked, the
+/// image manifest tagged with the version.
+async fn publish(
+    services: &Services,
+    blobs: &dyn BlobStore,
+    author: &plaza_core::access::Principal,
+    org: &plaza_core::identity::Org,
+    manifest: &serde_json::Value,
+    component: &[u8],
+) -> anyhow::Result<()> {
+    let app_id = manifest["id"].as_str().unwrap_or_default();
+    let version = manifest["version"].as_str().unwrap_or_default();
+    let repo = format!("{}/{app_id}", org.slug);
+    let dir = tempfile::tempdir()?;
+    let layout = dir.path().join("layout");
+    let image_digest = plaza_registry::package::write_layout(&layout, manifest, component)?;
+    let read = |d: &Digest| std::fs::read(layout.join("blobs").join("sha256").join(d.hex()));
+    let image_digest = Digest::parse(&image_digest)?;
+    let image = read(&image_digest)?;
+    let parsed = plaza_registry::parse_manifest(&image, Some(media_type::OCI_MANIFEST))?;
+    let store = services.store();
+    let mut linked = Vec::new();
+    for blob in parsed.blob_digests() {
+        blobs.put(blob, &read(blob)?).await?;
+        store.link_blob(&repo, &blob.to_string()).await?;
+        linked.push(blob.to_string());
+    }
+    blobs.put(&image_digest, &image).await?;
+    let now = services.now();
+    let stored = StoredManifest {
+        repository: repo.clone(),
+        digest: image_digest.to_string(),
+        media_type: media_type::OCI_MANIFEST.to_owned(),
+        artifact_type: parsed.referrer_artifact_type().map(str::to_owned),
+        subject: None,
+        size: image.len() as i64,
+        annotations: serde_json::to_value(&parsed.annotations)?,
+        pushed_by: Some(author.user.id.clone()),
+        pushed_at: now,
+    };
+    let audit = plaza_core::audit::AuditEntry::new(
+        now,
+        Some(org.id.clone()),
+        author.actor(),
+        "registry.manifest.push",
+        format!("oci:{repo}@{image_digest}"),
+        serde_json::json!({"tag": version, "mediaType": stored.media_type, "demo": true}),
+    );
+    store
+        .put_manifest(&stored, &linked, Some(version), &audit)
+        .await?;
+    Ok(())
 }
 
 /// The demo's installed instances: where2eat as `inst-9a3f` (the instance the seed's usage
@@ -163,7 +270,10 @@ async fn install_demo_instances(
     admin: &plaza_core::access::Principal,
     org: &plaza_core::identity::Org,
 ) -> anyhow::Result<()> {
-    let installs = [("com.example.where2eat", "inst-9a3f", "platform", "CC-1001")];
+    let installs = [
+        ("com.example.where2eat", "inst-9a3f", "platform", "CC-1001"),
+        ("com.example.hello", "inst-hello", "platform", "CC-1001"),
+    ];
     for (app_id, id, team, cost_center) in installs {
         if services.instance(admin, id).await.is_ok() {
             continue;
@@ -190,6 +300,12 @@ mod tests {
 
     const FIXED: &str = "plz_demo-fixed-token-0123456789";
 
+    async fn blobs(dir: &std::path::Path) -> plaza_registry::FsBlobStore {
+        plaza_registry::FsBlobStore::open(dir.join("registry"))
+            .await
+            .unwrap()
+    }
+
     async fn services(dir: &std::path::Path) -> Services {
         let store = plaza_store::connect(&plaza_store::sqlite_url_for_data_dir(dir))
             .await
@@ -201,30 +317,62 @@ mod tests {
     async fn seeding_is_idempotent_and_keeps_the_fixed_token() {
         let dir = tempfile::tempdir().unwrap();
         let s = services(dir.path()).await;
-        assert_eq!(seed(&s, Some(FIXED.into())).await.unwrap().expose(), FIXED);
-        assert_eq!(seed(&s, Some(FIXED.into())).await.unwrap().expose(), FIXED);
-        let fresh = seed(&s, None).await.unwrap();
+        let b = blobs(dir.path()).await;
+        assert_eq!(
+            seed(&s, &b, Some(FIXED.into())).await.unwrap().expose(),
+            FIXED
+        );
+        assert_eq!(
+            seed(&s, &b, Some(FIXED.into())).await.unwrap().expose(),
+            FIXED
+        );
+        let fresh = seed(&s, &b, None).await.unwrap();
         assert!(s.authenticate_token(fresh.expose()).await.is_ok());
         let org = s.org_by_slug(DEMO_ORG).await.unwrap();
-        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 3);
+        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 4);
+        // The example apps are in the registry and installed.
+        let admin = s.authenticate_token(fresh.expose()).await.unwrap();
+        for (app, instance) in [
+            ("com.example.hello", "inst-hello"),
+            ("com.example.where2eat", "inst-9a3f"),
+        ] {
+            let tag = s
+                .store()
+                .resolve_tag(
+                    &format!("demo/{app}"),
+                    if app == "com.example.hello" {
+                        "1.0.0"
+                    } else {
+                        "1.2.0"
+                    },
+                )
+                .await
+                .unwrap();
+            let digest = Digest::parse(&tag.expect("the version is tagged")).unwrap();
+            assert!(b.stat(&digest).await.unwrap().is_some());
+            let i = s.instance(&admin, instance).await.unwrap();
+            assert!(i.is_active());
+            assert_eq!(i.app_id, app);
+        }
     }
 
     #[tokio::test]
     async fn a_first_start_killed_while_seeding_is_completed_by_the_next() {
         let dir = tempfile::tempdir().unwrap();
         let s = services(dir.path()).await;
+        let b = blobs(dir.path()).await;
         // Killed right after the org and its admin were created, before anything else.
         s.bootstrap(DEMO_ORG, "Demo Org", DEMO_ADMIN, None)
             .await
             .unwrap();
-        seed(&s, None).await.unwrap();
+        seed(&s, &b, None).await.unwrap();
         let org = s.org_by_slug(DEMO_ORG).await.unwrap();
-        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 3);
+        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 4);
         let payments = s.team(&org, "payments").await.unwrap();
         assert_eq!(s.team_members(&payments).await.unwrap().len(), 2);
         // And again: nothing doubles.
-        seed(&s, None).await.unwrap();
-        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 3);
+        seed(&s, &b, None).await.unwrap();
+        assert_eq!(s.list_app_versions(&org).await.unwrap().len(), 4);
         assert_eq!(s.team_members(&payments).await.unwrap().len(), 2);
     }
 
@@ -232,13 +380,17 @@ mod tests {
     async fn a_revoked_fixed_token_stops_start_up_with_a_way_out() {
         let dir = tempfile::tempdir().unwrap();
         let s = services(dir.path()).await;
-        seed(&s, Some(FIXED.into())).await.unwrap();
+        let b = blobs(dir.path()).await;
+        seed(&s, &b, Some(FIXED.into())).await.unwrap();
         let admin = s.authenticate_token(FIXED).await.unwrap();
         let AuthMethod::Token { token_id } = admin.method.clone() else {
             unreachable!()
         };
         s.revoke_token(&admin, &token_id).await.unwrap();
-        let err = seed(&s, Some(FIXED.into())).await.unwrap_err().to_string();
+        let err = seed(&s, &b, Some(FIXED.into()))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("choose a new PLAZA_DEMO_TOKEN"), "{err}");
     }
 }

@@ -119,6 +119,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         // Wasm apps: any signed-in member of the instance's org (checked by the handler).
         r(Method::GET, "/apps/{instance}", Authenticated, get(run::invoke)),
         r(Method::POST, "/apps/{instance}", Authenticated, post(run::invoke)),
+        r(Method::GET, "/apps/{instance}/", Authenticated, get(run::invoke)),
+        r(Method::POST, "/apps/{instance}/", Authenticated, post(run::invoke)),
         r(Method::GET, "/apps/{instance}/{*path}", Authenticated, get(run::invoke)),
         r(Method::POST, "/apps/{instance}/{*path}", Authenticated, post(run::invoke)),
         r(Method::PUT, "/apps/{instance}/{*path}", Authenticated, put(run::invoke)),

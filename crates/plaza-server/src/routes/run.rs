@@ -23,13 +23,13 @@ pub async fn invoke(
     Path(params): Path<HashMap<String, String>>,
     req: Request,
 ) -> Result<Response, ApiError> {
+    let id = params.get("instance").cloned().unwrap_or_default();
+    let instance = s.services.instance(&p, &id).await?;
     let Some(host) = s.wasm.clone() else {
         return Err(ApiError::unavailable(
             "this server runs no wasm apps (started without a wasm host)",
         ));
     };
-    let id = params.get("instance").cloned().unwrap_or_default();
-    let instance = s.services.instance(&p, &id).await?;
     if !instance.is_active() {
         return Err(ApiError::conflict(format!(
             "instance `{id}` is {}; only an active instance runs",

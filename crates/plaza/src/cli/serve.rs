@@ -53,8 +53,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         services = services.with_usage_bus(std::sync::Arc::new(bus));
     }
+    let blobs = config.open_blobs().await?;
     if args.demo {
-        let token = crate::demo::seed(&services, std::env::var("PLAZA_DEMO_TOKEN").ok()).await?;
+        let token = crate::demo::seed(
+            &services,
+            blobs.as_ref(),
+            std::env::var("PLAZA_DEMO_TOKEN").ok(),
+        )
+        .await?;
         println!("Demo org `demo` is ready. Demo admin token (use as `Authorization: Bearer …`):");
         println!("{}", token.expose());
     }
@@ -64,7 +70,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     println!("Plaza listening on http://{addr}");
     spawn_exception_sweeper(services.clone());
-    let blobs = config.open_blobs().await?;
     let mut server_config = config.server.clone();
     if args.demo && server_config.usage_late_arrival_days == DEFAULT_LATE_ARRIVAL_DAYS {
         // The demo accepts old usage, so the seed article's event (January 2026) is accepted

@@ -1,6 +1,7 @@
 //! The `plaza` binary driven as a real process: exit codes, output, files, and a real server.
 
 mod admin;
+mod apps_run;
 mod install_cli;
 mod policy;
 mod push_pull;
