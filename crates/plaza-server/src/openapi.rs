@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Plaza API", description = "The governed marketplace for an enterprise's micro-apps. Errors are RFC 9457 problem+json."),
     paths(
-        routes::installs::permissions, routes::installs::install, routes::installs::list,
+        routes::apps::smoke_test, routes::installs::permissions, routes::installs::install, routes::installs::list,
         routes::installs::show, routes::installs::uninstall, routes::installs::consent,
         routes::installs::upgrade, routes::installs::rollback, routes::installs::issue_token,
         routes::installs::unused_grants, routes::installs::jwks, routes::installs::exchange,
@@ -32,7 +32,7 @@ use utoipa::{Modify, OpenApi};
         routes::usage::query, routes::usage::gaps, routes::usage::periods, routes::usage::mark_period,
         routes::usage::corrections, routes::usage::settings, routes::usage::set_settings,
     ),
-    components(schemas(ResourcesView, RequestedCredentialView, PermissionRequestView, GrantView,
+    components(schemas(crate::wasm::smoke::SmokeReport, ResourcesView, RequestedCredentialView, PermissionRequestView, GrantView,
         ResourceChangeView, PermissionDeltaView, PendingUpgradeView, InstanceView, InstallRequestBody,
         ConsentBody, UpgradeBody, UpgradeView, CapabilityView, ExchangeView, OAuthErrorView,
         GrantUseView, UnusedGrantsView, Problem, ProblemItem, OrgView, TeamView, UserView, MeView, TokenView, CreatedTokenView,

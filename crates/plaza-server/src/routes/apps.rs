@@ -114,3 +114,17 @@ pub async fn show(
         s.services.app_version(&org, &app, &version).await?.into(),
     ))
 }
+
+/// Smoke-tests a wasm app version: starts it in the sandbox (no token, no egress), calls its
+/// health check (`healthcheck.path`, else `/`) and reports pass or fail with timings.
+#[utoipa::path(post, path = "/api/orgs/{org}/apps/{app}/versions/{version}/smoke-test", tag = "apps", security(("bearer" = [])),
+    params(("org" = String, Path), ("app" = String, Path), ("version" = String, Path)),
+    responses((status = 200, body = crate::wasm::smoke::SmokeReport), (status = 404, body = Problem), (status = 409, body = Problem), (status = 503, body = Problem)))]
+pub async fn smoke_test(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+    Path((_, app, version)): Path<(String, String, String)>,
+) -> Result<Json<crate::wasm::smoke::SmokeReport>, ApiError> {
+    let v = s.services.app_version(&org, &app, &version).await?;
+    Ok(Json(crate::wasm::smoke::run(&s, &org.slug, &v).await?))
+}

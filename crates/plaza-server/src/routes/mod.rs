@@ -45,6 +45,8 @@ const AUDITOR: Access = Access::OrgRole(&[Role::Admin, Role::Council]);
 const PUBLISHER: Access = Access::OrgRole(&[Role::Author, Role::Admin]);
 /// Who sends usage events: a publisher, or an instance with its capability token.
 const REPORTER: Access = Access::InstanceOrRole(&[Role::Author, Role::Admin]);
+/// Who smoke-tests an app version: its authors, reviewers, admins.
+const TESTER: Access = Access::OrgRole(&[Role::Author, Role::Reviewer, Role::Admin]);
 /// Who installs apps for a team: its consumers (pending an admin's consent) or an admin.
 const INSTALLER: Access = Access::OrgRole(&[Role::Consumer, Role::Admin]);
 
@@ -83,6 +85,7 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::GET, "/api/orgs/{org}/apps", OrgMember, get(apps::list)),
         r(Method::POST, "/api/orgs/{org}/apps", AUTHOR, post(apps::register)),
         r(Method::GET, "/api/orgs/{org}/apps/{app}/versions/{version}", OrgMember, get(apps::show)),
+        r(Method::POST, "/api/orgs/{org}/apps/{app}/versions/{version}/smoke-test", TESTER, post(apps::smoke_test)),
         r(Method::GET, "/api/orgs/{org}/apps/{app}/permissions", OrgMember, get(installs::permissions)),
         r(Method::POST, "/api/installs", INSTALLER, post(installs::install)),
         r(Method::GET, "/api/installs", OrgMember, get(installs::list)),

@@ -6,6 +6,7 @@
 
 pub mod component;
 pub mod meter;
+pub mod smoke;
 
 use plaza_core::install::Instance;
 use plaza_runtime::{EgressGrant, Invocation, Limits, PreparedApp, Runtime};

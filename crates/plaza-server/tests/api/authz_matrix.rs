@@ -29,6 +29,8 @@ enum Rule {
     Publisher,
     /// Consumers or admins of the org (installing apps).
     Installer,
+    /// Authors, reviewers or admins of the org (smoke tests).
+    Tester,
     /// Public routes that check a credential of their own (token exchange, the mock calendar):
     /// no user token is refused with 403, and none answers 5xx.
     OwnCredential,
@@ -72,6 +74,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/api/orgs/{org}/apps", Rule::Member),
     ("POST", "/api/orgs/{org}/apps", Rule::Author),
     ("GET", "/api/orgs/{org}/apps/{app}/versions/{version}", Rule::Member),
+    ("POST", "/api/orgs/{org}/apps/{app}/versions/{version}/smoke-test", Rule::Tester),
     ("GET", "/api/orgs/{org}/apps/{app}/permissions", Rule::Member),
     ("POST", "/api/installs", Rule::Installer),
     ("GET", "/api/installs", Rule::Member),
@@ -129,6 +132,7 @@ fn allowed(rule: Rule, role: Role, same_org: bool) -> bool {
     match rule {
         Rule::Public | Rule::Auth | Rule::OwnCredential => true,
         Rule::Installer => same_org && matches!(role, Role::Consumer | Role::Admin),
+        Rule::Tester => same_org && matches!(role, Role::Author | Role::Reviewer | Role::Admin),
         Rule::Member => same_org,
         Rule::Admin => same_org && role == Role::Admin,
         Rule::Author => same_org && role == Role::Author,

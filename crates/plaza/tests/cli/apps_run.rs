@@ -27,6 +27,20 @@ fn the_demo_serves_hello_and_where2eat_in_the_sandbox_and_meters_them() {
         let r = get("/apps/inst-hello/healthz".into()).await.unwrap();
         assert_eq!(r.status(), 200);
 
+        // The smoke test starts a version in the sandbox and calls its health check.
+        let r: serde_json::Value = http
+            .post(format!("{base}/api/orgs/demo/apps/com.example.hello/versions/1.0.0/smoke-test"))
+            .bearer_auth(DEMO_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["passed"], true, "{r}");
+        assert_eq!(r["path"], "/healthz", "{r}");
+        assert_eq!(r["status"], 200, "{r}");
+
         // where2eat: token exchange and the mock calendar, through plaza.internal.
         let r = get("/apps/inst-9a3f/?date=2026-12-01".into()).await.unwrap();
         let status = r.status();
