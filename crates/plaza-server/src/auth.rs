@@ -110,9 +110,9 @@ pub async fn guard(
                 Ok((_, instance)) => instance,
                 Err(e) => return ApiError::from(e).into_response(),
             };
-            let org = match state.services.store().get_org(&instance.org_id).await {
+            let org = match state.services.org(&instance.org_id).await {
                 Ok(org) => org,
-                Err(e) => return ApiError::from(CoreError::from(e)).into_response(),
+                Err(e) => return ApiError::from(e).into_response(),
             };
             req.extensions_mut().insert(CallerInstance(instance));
             req.extensions_mut().insert(org);
@@ -163,7 +163,7 @@ async fn authorize(
     }
     let org = match path_org {
         Some(org) => org,
-        None => state.services.store().get_org(principal.org_id()).await?,
+        None => state.services.org(principal.org_id()).await?,
     };
     Ok(Some((principal, org)))
 }

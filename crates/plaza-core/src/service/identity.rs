@@ -187,6 +187,7 @@ impl Services {
         self.store
             .add_team_member(&team.id, &user.id, &audit)
             .await?;
+        self.forget_principals();
         Ok(user)
     }
 
@@ -206,10 +207,11 @@ impl Services {
             format!("team:{}", team.id),
             json!({"user": user.id, "handle": user.handle}),
         );
-        Ok(self
-            .store
+        self.store
             .remove_team_member(&team.id, &user.id, &audit)
-            .await?)
+            .await?;
+        self.forget_principals();
+        Ok(())
     }
 
     /// Creates a user in `org` with `roles`.
@@ -292,6 +294,7 @@ impl Services {
             json!({"from": user.roles, "to": roles}),
         );
         self.store.set_user_roles(&user.id, &roles, &audit).await?;
+        self.forget_principals();
         user.roles = roles;
         Ok(user)
     }

@@ -4,6 +4,7 @@
 
 mod apps;
 mod audit;
+mod cache;
 pub use audit::OrgChainReport;
 mod identity;
 mod installs;
@@ -37,6 +38,17 @@ pub struct Services {
     usage_bus: Option<Arc<dyn UsageBus>>,
     install_settings: InstallSettings,
     keys: Arc<installs::KeyCache>,
+    /// The principal (and token) behind an API token hash, for a couple of seconds.
+    principals: Arc<
+        cache::TtlCache<
+            crate::token::TokenHash,
+            (crate::token::ApiToken, crate::access::Principal),
+        >,
+    >,
+    /// Orgs by id.
+    orgs: Arc<cache::TtlCache<crate::ids::OrgId, crate::identity::Org>>,
+    /// Instances serving requests, by id, for a second.
+    running: Arc<cache::TtlCache<crate::install::InstanceId, crate::install::Instance>>,
 }
 
 impl Services {
@@ -49,6 +61,18 @@ impl Services {
             usage_bus: None,
             install_settings: InstallSettings::default(),
             keys: Arc::default(),
+            principals: Arc::new(cache::TtlCache::new(
+                std::time::Duration::from_secs(2),
+                10_000,
+            )),
+            orgs: Arc::new(cache::TtlCache::new(
+                std::time::Duration::from_secs(30),
+                1_000,
+            )),
+            running: Arc::new(cache::TtlCache::new(
+                std::time::Duration::from_secs(1),
+                10_000,
+            )),
         }
     }
 
@@ -80,6 +104,24 @@ impl Services {
     /// equals what a later read returns.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         crate::audit::truncate_to_millis(self.clock.now())
+    }
+
+    /// An org by id (cached for a while: orgs do not change).
+    pub async fn org(
+        &self,
+        id: &crate::ids::OrgId,
+    ) -> Result<crate::identity::Org, crate::CoreError> {
+        if let Some(org) = self.orgs.get(id) {
+            return Ok(org);
+        }
+        let org = self.store.get_org(id).await?;
+        self.orgs.insert(id.clone(), org.clone());
+        Ok(org)
+    }
+
+    /// Forgets cached principals, after a change to tokens, roles or team memberships.
+    pub(crate) fn forget_principals(&self) {
+        self.principals.clear();
     }
 
     /// The underlying store (for health checks).

@@ -29,6 +29,14 @@ impl Services {
     /// Resolves a presented API token to its principal; `Unauthenticated` for unknown, expired or
     /// revoked tokens (with a reason that does not help guessing).
     pub async fn authenticate_token(&self, presented: &str) -> Result<Principal, CoreError> {
+        let hash = TokenHash::of(presented);
+        if let Some((token, principal)) = self.principals.get(&hash) {
+            // Expiry is checked on every use; a revocation here clears the cache at once.
+            if let Some(reason) = token.unusable_reason(self.now()) {
+                return Err(CoreError::Unauthenticated(reason.into()));
+            }
+            return Ok(principal);
+        }
         let token = self
             .store
             .find_token_by_hash(&TokenHash::of(presented))
@@ -38,8 +46,16 @@ impl Services {
             return Err(CoreError::Unauthenticated(reason.into()));
         }
         let user = self.store.get_user(&token.user_id).await?;
-        self.principal_for(user, AuthMethod::Token { token_id: token.id })
-            .await
+        let principal = self
+            .principal_for(
+                user,
+                AuthMethod::Token {
+                    token_id: token.id.clone(),
+                },
+            )
+            .await?;
+        self.principals.insert(hash, (token, principal.clone()));
+        Ok(principal)
     }
 
     /// Issues a token for the caller, valid for `days` (default 90, at most [`MAX_TOKEN_DAYS`]).
@@ -165,6 +181,7 @@ impl Services {
             json!({"name": token.name, "user": token.user_id}),
         );
         self.store.revoke_token(id, now, &audit).await?;
+        self.forget_principals();
         Ok(now)
     }
 }

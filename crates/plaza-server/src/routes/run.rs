@@ -24,7 +24,7 @@ pub async fn invoke(
     req: Request,
 ) -> Result<Response, ApiError> {
     let id = params.get("instance").cloned().unwrap_or_default();
-    let instance = s.services.instance(&p, &id).await?;
+    let instance = s.services.running_instance(&p, &id).await?;
     let Some(host) = s.wasm.clone() else {
         return Err(ApiError::unavailable(
             "this server runs no wasm apps (started without a wasm host)",

@@ -423,8 +423,9 @@ impl Services {
         instance.updated_at = now;
         instance.revision += 1;
         let audit = self.instance_audit(instance, actor, action, details);
-        self.store.update_instance(instance, &audit).await?;
-        Ok(())
+        let saved = self.store.update_instance(instance, &audit).await;
+        self.forget_instance(&instance.id);
+        Ok(saved?)
     }
 
     pub(super) fn instance_audit(

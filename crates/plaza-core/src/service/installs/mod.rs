@@ -61,6 +61,29 @@ impl Services {
         Ok(instance)
     }
 
+    /// An instance of the caller's org that serves a request: like [`Services::instance`], but
+    /// read through a one-second cache (a change made here clears it at once).
+    pub async fn running_instance(
+        &self,
+        actor: &Principal,
+        id: &str,
+    ) -> Result<Instance, CoreError> {
+        let key = InstanceId::from(id);
+        if let Some(instance) = self.running.get(&key) {
+            if &instance.org_id == actor.org_id() {
+                return Ok(instance);
+            }
+        }
+        let instance = self.instance(actor, id).await?;
+        self.running.insert(key, instance.clone());
+        Ok(instance)
+    }
+
+    /// Forgets a cached running instance after it changed.
+    pub(crate) fn forget_instance(&self, id: &InstanceId) {
+        self.running.remove(id);
+    }
+
     /// `Forbidden` unless the caller is an admin or a member of the instance's team.
     fn require_team_access(actor: &Principal, instance: &Instance) -> Result<(), CoreError> {
         if actor.has_role(Role::Admin) || actor.teams.contains(&instance.team_id) {
