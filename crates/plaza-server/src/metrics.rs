@@ -23,6 +23,10 @@ struct Histogram {
 struct Inner {
     requests: BTreeMap<(String, String, u16), u64>,
     latency: BTreeMap<(String, String), Histogram>,
+    /// Wasm invocations that failed, by app and failure kind.
+    app_failures: BTreeMap<(String, String), u64>,
+    /// Egress requests the sandbox refused, by app and reason.
+    egress_denials: BTreeMap<(String, String), u64>,
 }
 
 /// The server's metrics.
@@ -53,6 +57,26 @@ impl Metrics {
         }
         h.count += 1;
         h.sum += secs;
+    }
+
+    /// Records a wasm invocation's failure kind (if it failed) and its refused egress requests
+    /// (by reason).
+    pub fn observe_invocation(&self, app: &str, failure: Option<&str>, denials: &[&str]) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        if let Some(kind) = failure {
+            *inner
+                .app_failures
+                .entry((app.into(), kind.into()))
+                .or_default() += 1;
+        }
+        for reason in denials {
+            *inner
+                .egress_denials
+                .entry((app.into(), (*reason).into()))
+                .or_default() += 1;
+        }
     }
 
     /// The exposition text.
@@ -115,6 +139,32 @@ impl Metrics {
                 h.count
             );
         }
+        let counters = [
+            (
+                "plaza_app_invocation_failures_total",
+                "Wasm app invocations ended by a limit, trap or error, by app and kind.",
+                "kind",
+                &inner.app_failures,
+            ),
+            (
+                "plaza_app_egress_denials_total",
+                "Outgoing requests of wasm apps the sandbox refused, by app and reason.",
+                "reason",
+                &inner.egress_denials,
+            ),
+        ];
+        for (name, help, label, values) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for ((app, value), n) in values {
+                let _ = writeln!(
+                    out,
+                    "{name}{{app=\"{}\",{label}=\"{}\"}} {n}",
+                    escape(app),
+                    escape(value)
+                );
+            }
+        }
         out
     }
 }
@@ -143,5 +193,20 @@ mod tests {
         assert!(text.contains("le=\"0.05\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 2"));
         assert!(text.contains("store=\"sqlite\""));
+    }
+
+    #[test]
+    fn renders_app_failures_and_egress_denials() {
+        let m = Metrics::default();
+        m.observe_invocation("com.example.a", Some("app-cpu-limit"), &["private_address"]);
+        m.observe_invocation("com.example.a", None, &["private_address", "not_granted"]);
+        let text = m.render("sqlite");
+        assert!(text.contains(
+            "plaza_app_invocation_failures_total{app=\"com.example.a\",kind=\"app-cpu-limit\"} 1"
+        ));
+        assert!(text.contains(
+            "plaza_app_egress_denials_total{app=\"com.example.a\",reason=\"private_address\"} 2"
+        ));
+        assert!(text.contains("reason=\"not_granted\"} 1"));
     }
 }

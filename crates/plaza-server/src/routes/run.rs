@@ -86,6 +86,17 @@ pub async fn invoke(
         &instance.id,
         &invoked.usage,
     );
+    let denials: Vec<&str> = invoked
+        .usage
+        .egress_denials
+        .iter()
+        .map(|d| denial_reason(&d.reason))
+        .collect();
+    s.metrics.observe_invocation(
+        &instance.app_id,
+        invoked.failure.as_ref().map(|f| f.slug()),
+        &denials,
+    );
     let (parts, body) = invoked.response.into_parts();
     Ok(Response::from_parts(parts, Body::from(body)).into_response())
 }
@@ -127,4 +138,16 @@ async fn guest_request(
         .await
         .map_err(|_| ApiError::too_large())?;
     Ok(axum::http::Request::from_parts(parts, bytes))
+}
+
+/// The metric label of an egress denial.
+fn denial_reason(reason: &plaza_runtime::DenialReason) -> &'static str {
+    use plaza_runtime::DenialReason as D;
+    match reason {
+        D::NotGranted => "not_granted",
+        D::BadRequest(_) => "bad_request",
+        D::PrivateAddress(_) => "private_address",
+        D::ConnectionQuota { .. } => "connection_quota",
+        D::ByteQuota { .. } => "byte_quota",
+    }
 }
