@@ -35,7 +35,8 @@ fn serve_demo_answers_over_http_and_shuts_down_gracefully() {
             .map(|a| a["appId"].as_str().unwrap())
             .collect();
         assert!(ids.contains(&"com.example.where2eat"), "{ids:?}");
-        assert_eq!(ids.len(), 3, "{ids:?}");
+        // The three demo manifests' apps, and hello from examples/apps.
+        assert_eq!(ids.len(), 4, "{ids:?}");
         let users: serde_json::Value = http
             .get(format!("{base}/api/orgs/demo/users"))
             .bearer_auth(DEMO_TOKEN)
@@ -515,7 +516,8 @@ fn skopeo_pushes_and_pulls_a_wasm_artifact_through_the_registry() {
     let out = gc(&["--dry-run"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("3 referenced; would remove 0"),
+        // The artifact's 3 blobs, and the 6 of the two example apps the demo publishes.
+        text(&out.stdout).contains("9 referenced; would remove 0"),
         "{}",
         text(&out.stdout)
     );
@@ -562,9 +564,11 @@ fn skopeo_pushes_and_pulls_a_wasm_artifact_through_the_registry() {
 #[test]
 fn plaza_package_output_is_read_by_skopeo_and_pushed_to_the_registry() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        crate::support::SEED_MANIFEST,
+    // The seed's manifest at a version the demo has not published (it publishes 1.2.0).
+    let seed = std::fs::read_to_string(crate::support::SEED_MANIFEST).unwrap();
+    std::fs::write(
         dir.path().join("micro-app.yaml"),
+        seed.replace("version: 1.2.0", "version: 1.3.0"),
     )
     .unwrap();
     // The smallest valid component; a core module is refused with a hint.
@@ -583,7 +587,7 @@ fn plaza_package_output_is_read_by_skopeo_and_pushed_to_the_registry() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("packaged com.example.where2eat 1.2.0"),
+        text(&out.stdout).contains("packaged com.example.where2eat 1.3.0"),
         "{}",
         text(&out.stdout)
     );
@@ -594,13 +598,13 @@ fn plaza_package_output_is_read_by_skopeo_and_pushed_to_the_registry() {
         .output()
         .expect("umoci runs (scripts/test installs it: apt-get install umoci)");
     assert!(umoci.status.success(), "{}", text(&umoci.stderr));
-    assert_eq!(text(&umoci.stdout).trim(), "1.2.0");
+    assert_eq!(text(&umoci.stdout).trim(), "1.3.0");
 
     let (mut child, base, _) = start_demo(dir.path());
     let host = base.trim_start_matches("http://");
-    let image = format!("docker://{host}/demo/com.example.where2eat:1.2.0");
+    let image = format!("docker://{host}/demo/com.example.where2eat:1.3.0");
     let creds = format!("ci:{DEMO_TOKEN}");
-    let layout = format!("oci:{}:1.2.0", dir.path().join("oci").display());
+    let layout = format!("oci:{}:1.3.0", dir.path().join("oci").display());
     let out = std::process::Command::new("skopeo")
         .args([
             "copy",
