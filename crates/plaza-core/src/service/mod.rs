@@ -36,7 +36,7 @@ pub struct Services {
     policy_cache: Arc<policy::PolicyCache>,
     /// The usage bus of the scale-out metering mode; `None`: ingest writes to the store.
     usage_bus: Option<Arc<dyn UsageBus>>,
-    install_settings: InstallSettings,
+    install_settings: Arc<InstallSettings>,
     keys: Arc<installs::KeyCache>,
     /// The principal (and token) behind an API token hash, for a couple of seconds.
     principals: Arc<
@@ -49,6 +49,9 @@ pub struct Services {
     orgs: Arc<cache::TtlCache<crate::ids::OrgId, crate::identity::Org>>,
     /// Instances serving requests, by id, for a second.
     running: Arc<cache::TtlCache<crate::install::InstanceId, crate::install::Instance>>,
+    /// Capability tokens handed to invocations, by instance and revision.
+    invocation_tokens:
+        Arc<cache::TtlCache<(crate::install::InstanceId, i64), installs::IssuedCapability>>,
 }
 
 impl Services {
@@ -59,7 +62,7 @@ impl Services {
             clock,
             policy_cache: Arc::default(),
             usage_bus: None,
-            install_settings: InstallSettings::default(),
+            install_settings: Arc::default(),
             keys: Arc::default(),
             principals: Arc::new(cache::TtlCache::new(
                 std::time::Duration::from_secs(2),
@@ -73,12 +76,16 @@ impl Services {
                 std::time::Duration::from_secs(1),
                 10_000,
             )),
+            invocation_tokens: Arc::new(cache::TtlCache::new(
+                installs::INVOCATION_TOKEN_REUSE,
+                10_000,
+            )),
         }
     }
 
     /// The same services with these install and capability-token settings.
     pub fn with_install_settings(mut self, settings: InstallSettings) -> Self {
-        self.install_settings = settings;
+        self.install_settings = Arc::new(settings);
         self
     }
 

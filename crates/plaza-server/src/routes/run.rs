@@ -76,7 +76,7 @@ pub async fn invoke(
             prepared
         }
     };
-    let token = s.services.capability_for(&instance).await?;
+    let token = s.services.invocation_capability(&instance).await?;
     let invocation = host.invocation(&instance, &token.token);
     let request = guest_request(req, &id, s.config.body_limit_bytes).await?;
     let invoked = host.runtime().invoke(&app, invocation, request).await;

@@ -19,6 +19,8 @@ use std::sync::Mutex;
 
 /// The provider token exchange knows: the demo's mock calendar (scopes `calendar.*`).
 pub const CALENDAR_PROVIDER: &str = "calendar";
+/// How long an invocation token is handed to later invocations of the same instance.
+pub const INVOCATION_TOKEN_REUSE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Lifetime of a downstream credential.
 pub const DOWNSTREAM_TTL: Duration = Duration::minutes(5);
 
@@ -190,6 +192,26 @@ impl Services {
         let token =
             capability::mint(&key, &claims).map_err(|e| CoreError::Invalid(e.to_string()))?;
         Ok(IssuedCapability { token, claims })
+    }
+
+    /// The capability token an invocation of `instance` is handed: a token minted for the
+    /// instance at its current revision in the last [`INVOCATION_TOKEN_REUSE`], else a new one.
+    /// Signing is the largest cost of serving a small app, so a burst of requests shares one
+    /// token; each still gets one valid for at least the lifetime less that window, and an
+    /// upgrade, consent or uninstall (a new revision, or an inactive instance) never reuses it.
+    pub async fn invocation_capability(
+        &self,
+        instance: &Instance,
+    ) -> Result<IssuedCapability, CoreError> {
+        let key = (instance.id.clone(), instance.revision);
+        if let Some(issued) = self.invocation_tokens.get(&key) {
+            if instance.is_active() {
+                return Ok(issued);
+            }
+        }
+        let issued = self.capability_for(instance).await?;
+        self.invocation_tokens.insert(key, issued.clone());
+        Ok(issued)
     }
 
     /// Issues a capability token for an instance on a person's request (for container apps

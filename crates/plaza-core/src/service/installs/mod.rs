@@ -9,7 +9,7 @@ mod lifecycle;
 pub(crate) use credentials::KeyCache;
 pub use credentials::{
     ExchangeError, ExchangedToken, IssuedCapability, UnusedGrant, UnusedGrantReport,
-    CALENDAR_PROVIDER, DOWNSTREAM_TTL,
+    CALENDAR_PROVIDER, DOWNSTREAM_TTL, INVOCATION_TOKEN_REUSE,
 };
 pub use lifecycle::{InstallRequest, UpgradeOutcome};
 
