@@ -446,3 +446,74 @@ async fn tokens_verify_with_the_jwks_exchange_only_granted_scopes_and_die_with_t
     let other = r.body["token"].as_str().unwrap().to_owned();
     assert_eq!(exchange(&app, &other, "calendar.read").await.status, 200);
 }
+
+#[tokio::test]
+async fn invocations_share_a_token_until_the_instance_changes() {
+    let (app, consumer) = setup().await;
+    let r = post(
+        &app,
+        "/api/installs",
+        &app.admin_token,
+        json!({"appId": "com.example.where2eat", "team": "lunch", "instanceId": "inst-a"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let admin = app
+        .services
+        .authenticate_token(&app.admin_token)
+        .await
+        .unwrap();
+    let instance = app
+        .services
+        .running_instance(&admin, "inst-a")
+        .await
+        .unwrap();
+    let first = app.services.invocation_capability(&instance).await.unwrap();
+    let again = app.services.invocation_capability(&instance).await.unwrap();
+    assert_eq!(
+        first.token, again.token,
+        "a burst of invocations shares one token"
+    );
+    // A token issued on request is always new.
+    let issued = app
+        .services
+        .issue_capability(&admin, "inst-a")
+        .await
+        .unwrap();
+    assert_ne!(issued.token, first.token);
+    // A change to the instance (here: an upgrade, a new revision) means a new token.
+    register(&app, &wider("1.3.0")).await;
+    let r = post(
+        &app,
+        "/api/installs/inst-a/consent",
+        &app.admin_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let upgraded = app
+        .services
+        .running_instance(&admin, "inst-a")
+        .await
+        .unwrap();
+    assert_eq!(upgraded.version, "1.3.0");
+    let after = app.services.invocation_capability(&upgraded).await.unwrap();
+    assert_ne!(after.token, first.token);
+    assert!(
+        after.claims.scope.contains("calendar.freebusy.read"),
+        "{}",
+        after.claims.scope
+    );
+    // Uninstalled: no token at all.
+    let r = app
+        .call(
+            Method::DELETE,
+            "/api/installs/inst-a",
+            Some(&consumer),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let gone = app.services.instance(&admin, "inst-a").await.unwrap();
+    assert!(app.services.invocation_capability(&gone).await.is_err());
+}

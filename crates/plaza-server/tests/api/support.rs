@@ -27,6 +27,8 @@ pub struct TestApp {
     pub role_tokens: BTreeMap<Role, String>,
     /// Token per single role, users of the second org (`globex`).
     pub other_role_tokens: BTreeMap<Role, String>,
+    /// The services behind the router, for tests of what the HTTP API does not expose.
+    pub services: Services,
     /// The SQLite file behind the store, for tests that tamper with it.
     pub db_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
@@ -73,6 +75,7 @@ impl TestApp {
             admin_token: acme.token.expose().to_owned(),
             role_tokens,
             other_role_tokens,
+            services: services.clone(),
             db_path: dir.path().join("plaza.db"),
             _dir: dir,
         }
