@@ -98,3 +98,61 @@ fn the_demo_serves_hello_and_where2eat_in_the_sandbox_and_meters_them() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn a_version_whose_guest_panics_fails_its_smoke_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    // The seed's manifest, for an app whose component panics on every request.
+    let seed = std::fs::read_to_string(crate::support::SEED_MANIFEST).unwrap();
+    let manifest = seed
+        .replace("com.example.where2eat", "com.example.panics")
+        .replace("name: Where2Eat", "name: Panics")
+        .replace("version: 1.2.0", "version: 0.1.0");
+    std::fs::write(app.join("micro-app.yaml"), manifest).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/apps/testing/panic/panic.wasm"
+        ),
+        app.join("panic.wasm"),
+    )
+    .unwrap();
+    let (mut child, base, _) = start_demo(dir.path());
+    let out = crate::support::plaza()
+        .args(["push", "app", "--server", &base, "--token", DEMO_TOKEN])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        crate::support::text(&out.stdout),
+        crate::support::text(&out.stderr)
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let report: serde_json::Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!(
+                "{base}/api/orgs/demo/apps/com.example.panics/versions/0.1.0/smoke-test"
+            ))
+            .bearer_auth(DEMO_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(report["passed"], false, "{report}");
+    assert_eq!(report["status"], 500, "{report}");
+    assert_eq!(report["path"], "/", "{report}");
+    assert!(
+        report["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{report}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
