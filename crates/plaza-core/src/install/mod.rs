@@ -8,12 +8,14 @@
 mod credential;
 mod delta;
 mod request;
+mod runtime_policy;
 
 pub use credential::{
     new_downstream_secret, DownstreamCredential, GrantKind, GrantUse, DOWNSTREAM_PREFIX,
 };
 pub use delta::{PermissionDelta, ResourceChange};
 pub use request::{describe_scope, ConsentError, PermissionRequest, RequestedCredential};
+pub use runtime_policy::RuntimePolicy;
 
 use crate::ids::{OrgId, TeamId, UserId};
 use chrono::{DateTime, Utc};

@@ -49,6 +49,8 @@ pub struct Services {
     orgs: Arc<cache::TtlCache<crate::ids::OrgId, crate::identity::Org>>,
     /// Instances serving requests, by id, for a second.
     running: Arc<cache::TtlCache<crate::install::InstanceId, crate::install::Instance>>,
+    /// Orgs' runtime policies, for a few seconds.
+    runtime_policies: Arc<cache::TtlCache<crate::ids::OrgId, crate::install::RuntimePolicy>>,
     /// Capability tokens handed to invocations, by instance and revision.
     invocation_tokens:
         Arc<cache::TtlCache<(crate::install::InstanceId, i64), installs::IssuedCapability>>,
@@ -75,6 +77,10 @@ impl Services {
             running: Arc::new(cache::TtlCache::new(
                 std::time::Duration::from_secs(1),
                 10_000,
+            )),
+            runtime_policies: Arc::new(cache::TtlCache::new(
+                std::time::Duration::from_secs(5),
+                1_000,
             )),
             invocation_tokens: Arc::new(cache::TtlCache::new(
                 installs::INVOCATION_TOKEN_REUSE,

@@ -205,6 +205,7 @@ impl Services {
             json!({"digest": digest, "files": version.files.iter().map(|f| &f.path).collect::<Vec<_>>()}),
         );
         self.store.create_policy_version(&version, &audit).await?;
+        self.runtime_policies.remove(&org.id);
         Ok(version)
     }
 
@@ -363,6 +364,24 @@ impl Services {
             n += self.expire_exceptions(&org).await?;
         }
         Ok(n)
+    }
+
+    /// The org's runtime policy: the resource caps and private-egress setting of its active
+    /// policy settings over the bundle's defaults (cached for a few seconds).
+    pub async fn runtime_policy(
+        &self,
+        org: &crate::ids::OrgId,
+    ) -> Result<crate::install::RuntimePolicy, CoreError> {
+        if let Some(p) = self.runtime_policies.get(org) {
+            return Ok(p);
+        }
+        let mut settings = plaza_policy::bundle::defaults();
+        if let Some(v) = self.store.latest_policy_version(org).await? {
+            plaza_policy::bundle::merge(&mut settings, &v.settings);
+        }
+        let policy = crate::install::RuntimePolicy::from_settings(&settings);
+        self.runtime_policies.insert(org.clone(), policy.clone());
+        Ok(policy)
     }
 
     /// The compiled policies and settings in force for the org.

@@ -77,7 +77,8 @@ pub async fn invoke(
         }
     };
     let token = s.services.invocation_capability(&instance).await?;
-    let invocation = host.invocation(&instance, &token.token);
+    let policy = s.services.runtime_policy(&instance.org_id).await?;
+    let invocation = host.invocation(&instance, &token.token, &policy);
     let request = guest_request(req, &id, s.config.body_limit_bytes).await?;
     let invoked = host.runtime().invoke(&app, invocation, request).await;
     host.meter.record(

@@ -70,10 +70,16 @@ impl WasmHost {
         }
     }
 
-    /// The invocation for `instance`: limits from its grant (capped by the host's settings),
+    /// The invocation for `instance`: limits from its grant, capped by the org's runtime policy
+    /// and the host's settings; private egress only if the org's policy allows it;
     /// only the environment Plaza passes, and the granted egress hosts.
-    pub fn invocation(&self, instance: &Instance, token: &str) -> Invocation {
-        let r = &instance.grant.resources;
+    pub fn invocation(
+        &self,
+        instance: &Instance,
+        token: &str,
+        policy: &plaza_core::install::RuntimePolicy,
+    ) -> Invocation {
+        let r = &policy.cap(&instance.grant.resources);
         let wall = Duration::from_millis(r.timeout_ms).min(self.settings.max_wall);
         // The CPU budget is the instance's share of a core over its wall time.
         let cpu = wall
@@ -98,7 +104,7 @@ impl WasmHost {
             },
             egress: EgressGrant {
                 hosts: instance.grant.egress.clone(),
-                allow_private: false,
+                allow_private: policy.allow_private_egress,
                 max_bytes: self.settings.egress_max_bytes,
                 max_connections: self.settings.egress_max_connections,
             },

@@ -79,6 +79,33 @@ fn the_demo_serves_hello_and_where2eat_in_the_sandbox_and_meters_them() {
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+        // The org's policy caps what instances may use at run time too: with memory capped
+        // below what hello needs, it is stopped at the cap.
+        let r = http
+            .post(format!("{base}/api/orgs/demo/policies"))
+            .bearer_auth(DEMO_TOKEN)
+            .json(&serde_json::json!({"files": [], "settings": {"resource_caps": {"memory": "1Mi"}}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        let r = get("/apps/inst-hello/".into()).await.unwrap();
+        assert_eq!(r.status(), 500);
+        let problem: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            problem["type"].as_str().is_some_and(|t| t.ends_with("app-memory-limit")),
+            "{problem}"
+        );
+        let r = http
+            .post(format!("{base}/api/orgs/demo/policies"))
+            .bearer_auth(DEMO_TOKEN)
+            .json(&serde_json::json!({"files": [], "settings": {}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        assert_eq!(get("/apps/inst-hello/".into()).await.unwrap().status(), 200);
+
         // The unused-grant report saw where2eat use calendar.read and its egress.
         let r: serde_json::Value = get("/api/installs/inst-9a3f/unused-grants?days=1".into())
             .await
