@@ -60,7 +60,7 @@ pub(crate) fn annotations(plan: &Plan<'_>) -> Map<String, Value> {
     m.insert("plaza.dev/version".into(), i.version.clone().into());
     m.insert("plaza.dev/spiffe-id".into(), i.spiffe_id.clone().into());
     if !i.tags.is_empty() {
-        let json = serde_json::to_string(&i.tags).expect("a map of strings serialises");
+        let json = serde_json::to_string(&i.tags).unwrap_or_default();
         m.insert("plaza.dev/tags".into(), json.into());
     }
     m
