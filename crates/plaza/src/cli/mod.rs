@@ -1,7 +1,8 @@
 //! The command tree. Each subcommand's arguments and behaviour live in their own module.
 //!
-//! Exit codes: 0 success, 1 the thing checked is invalid (a manifest, the audit chain, usage
-//! events the server rejected), 2 usage or I/O error (clap also exits 2 on bad arguments).
+//! Exit codes: 0 success, 1 the thing checked is invalid (a manifest, a Cargo.lock, the audit
+//! chain, usage events the server rejected), 2 usage or I/O error (clap also exits 2 on bad
+//! arguments).
 
 mod admin;
 mod audit;
@@ -18,6 +19,7 @@ mod pull;
 mod push;
 mod remote;
 mod sarif;
+mod sbom;
 mod serve;
 mod store_args;
 mod usage;
@@ -55,6 +57,8 @@ enum Command {
     /// Push an app version (app folder, OCI layout or an image already pushed) with its
     /// manifest, SBOM, signatures and provenance as referrers, and register it.
     Push(push::PushArgs),
+    /// Write a CycloneDX 1.6 JSON SBOM of a Rust app from its Cargo.lock.
+    Sbom(sbom::SbomArgs),
     /// Pull an app version into an OCI image layout, verifying every digest.
     Pull(pull::PullArgs),
     /// Store a server URL and token for later commands.
@@ -88,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate(a) => validate::run(a),
         Command::Init(a) => init::run(a),
         Command::Package(a) => package::run(a),
+        Command::Sbom(a) => sbom::run(a),
         Command::Serve(a) => runtime()?.block_on(serve::run(a)),
         Command::ConsumeUsage(a) => runtime()?.block_on(consume::run(a)),
         Command::Push(a) => runtime()?.block_on(push::run(a)),

@@ -5,6 +5,7 @@ mod apps_run;
 mod install_cli;
 mod policy;
 mod push_pull;
+mod sbom;
 mod serve;
 mod support;
 mod usage_bus;
