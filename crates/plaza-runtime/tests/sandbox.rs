@@ -946,36 +946,3 @@ async fn where2eat_passes_plaza_errors_on_as_502() {
         "{detail}"
     );
 }
-
-// ---------------------------------------------------------------------------------------------
-// Measurement (not a check): `cargo test -p plaza-runtime --test sandbox -- --ignored --nocapture`
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, run by hand"]
-async fn measure_per_request_cost_with_and_without_pagemap_scan() {
-    let bytes = wasm(STATE);
-    for (pagemap_scan, keep_resident) in [(false, 0), (false, 1 << 20), (true, 1 << 20)] {
-        let runtime = Runtime::new(RuntimeConfig {
-            pool: PoolConfig {
-                total_instances: 16,
-                pagemap_scan,
-                linear_memory_keep_resident: keep_resident,
-                ..PoolConfig::default()
-            },
-            ..RuntimeConfig::default()
-        })
-        .unwrap();
-        let app = runtime.prepare(&digest_of(&bytes), &bytes).unwrap();
-        for _ in 0..100 {
-            runtime.invoke(&app, invocation(), get("/")).await;
-        }
-        let n = 2000;
-        let started = Instant::now();
-        for _ in 0..n {
-            let invoked = runtime.invoke(&app, invocation(), get("/")).await;
-            assert_eq!(invoked.failure, None);
-        }
-        let per = started.elapsed() / n;
-        eprintln!("pagemap_scan={pagemap_scan} keep_resident={keep_resident}: {per:?} per request");
-    }
-}
