@@ -83,7 +83,12 @@ fn block(value: &Value, indent: usize, first_inline: bool, out: &mut String) {
                 }
             }
         }
-        _ => unreachable!("block() is only called for collections"),
+        // Callers pass only collections; a scalar is still written, inline, rather than lost.
+        scalar_value => {
+            start(out);
+            out.push_str(&inline(scalar_value));
+            out.push('\n');
+        }
     }
 }
 
