@@ -110,7 +110,7 @@ async fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     let grant = &instance["grant"];
     let mut egress = Vec::new();
     for entry in grant["egress"].as_array().into_iter().flatten() {
-        egress.push(resolve(entry.as_str().unwrap_or_default()).await);
+        egress.push(resolve(entry.as_str().unwrap_or_default()).await?);
     }
     let input = RenderInput {
         instance_id: a.instance.clone(),
@@ -192,31 +192,57 @@ async fn pinned_image(
     Ok(format!("{host}/{}/{app}@{digest}", remote.org))
 }
 
-/// A granted `host[:port]` entry with the addresses its name resolves to now (none for a
-/// wildcard, or when it does not resolve).
-async fn resolve(entry: &str) -> EgressTarget {
-    let (host, port) = match entry.rsplit_once(':') {
-        Some((h, p)) if p.parse::<u16>().is_ok() && !h.contains(':') => {
-            (h.to_owned(), p.parse().unwrap_or(443))
+/// A granted `host[:port]` entry (the manifest's egress grammar, `plaza_manifest::egress`) with
+/// the addresses its name resolves to now (none for a wildcard, or when it does not resolve).
+async fn resolve(entry: &str) -> anyhow::Result<EgressTarget> {
+    use plaza_manifest::egress::{EgressRule, HostPattern};
+    let rule = EgressRule::parse(entry)
+        .map_err(|e| anyhow::anyhow!("granted egress entry `{entry}`: {e}"))?;
+    let port = rule.effective_port();
+    let (host, addresses) = match &rule.host {
+        HostPattern::Subdomains(domain) => (format!("*.{domain}"), Vec::new()),
+        HostPattern::Exact(host) => {
+            let addresses = match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+                Ok(ip) => vec![ip],
+                Err(_) => {
+                    let mut found: Vec<std::net::IpAddr> =
+                        tokio::net::lookup_host((host.as_str(), port))
+                            .await
+                            .map(|addrs| addrs.map(|a| a.ip()).collect())
+                            .unwrap_or_default();
+                    found.sort();
+                    found.dedup();
+                    found
+                }
+            };
+            (host.clone(), addresses)
         }
-        _ => (entry.to_owned(), 443),
     };
-    let addresses = if host.starts_with("*.") {
-        Vec::new()
-    } else if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        vec![ip]
-    } else {
-        let mut found: Vec<std::net::IpAddr> = tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map(|addrs| addrs.map(|a| a.ip()).collect())
-            .unwrap_or_default();
-        found.sort();
-        found.dedup();
-        found
-    };
-    EgressTarget {
+    Ok(EgressTarget {
         host,
         port,
         addresses,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[tokio::test]
+    async fn granted_entries_are_read_with_the_manifest_egress_grammar() {
+        let ip = resolve("10.0.0.5:8443").await.unwrap();
+        assert_eq!((ip.host.as_str(), ip.port), ("10.0.0.5", 8443));
+        assert_eq!(
+            ip.addresses,
+            ["10.0.0.5".parse::<std::net::IpAddr>().unwrap()]
+        );
+        let wildcard = resolve("*.example.com").await.unwrap();
+        assert_eq!(
+            (wildcard.host.as_str(), wildcard.port),
+            ("*.example.com", 443)
+        );
+        assert!(wildcard.addresses.is_empty());
+        assert!(resolve("*").await.is_err());
     }
 }
