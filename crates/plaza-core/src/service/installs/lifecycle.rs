@@ -12,35 +12,28 @@ use crate::install::{
     PendingUpgrade, PermissionDelta, PermissionRequest,
 };
 use crate::ports::InstanceFilter;
-use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// What a caller asks for when installing.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// What a caller asks for when installing (the API's `InstallRequestBody` read into the domain;
+/// the demo fills it directly).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InstallRequest {
     /// The app.
     pub app_id: String,
     /// The version (default: the latest registered).
-    #[serde(default)]
     pub version: Option<String>,
     /// The team's slug.
     pub team: String,
     /// An id for the instance (default: generated).
-    #[serde(default)]
     pub instance_id: Option<String>,
     /// Attribution tags.
-    #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// `normal` (default) or `sandbox`.
-    #[serde(default)]
     pub billing_mode: Option<String>,
     /// Take non-widening versions automatically (default true).
-    #[serde(default)]
     pub auto_upgrade: Option<bool>,
     /// Optional scopes the admin refuses.
-    #[serde(default)]
     pub refuse_scopes: Vec<String>,
 }
 
