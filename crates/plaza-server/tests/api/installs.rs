@@ -517,3 +517,45 @@ async fn invocations_share_a_token_until_the_instance_changes() {
     let gone = app.services.instance(&admin, "inst-a").await.unwrap();
     assert!(app.services.invocation_capability(&gone).await.is_err());
 }
+
+#[tokio::test]
+async fn usage_is_checked_against_the_metrics_of_the_version_the_instance_runs() {
+    let (app, _) = setup().await;
+    let r = post(
+        &app,
+        "/api/installs",
+        &app.admin_token,
+        json!({"appId": "com.example.where2eat", "team": "lunch", "instanceId": "inst-a",
+               "autoUpgrade": false}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // 1.3.0 adds a metric; the instance stays on 1.2.0 (it does not take upgrades by itself).
+    let v130 = SEED_MANIFEST.replace("version: 1.2.0", "version: 1.3.0").replace(
+        "      pricePerUnitCents: 1\n",
+        "      pricePerUnitCents: 1\n    - name: lunches_booked\n      unit: count\n      pricePerUnitCents: 5\n",
+    );
+    register(&app, &v130).await;
+    let event = |id: &str| {
+        json!({"eventId": id, "appId": "com.example.where2eat",
+        "instanceId": "inst-a", "metric": "lunches_booked", "value": 1,
+        "timestamp": chrono::Utc::now().to_rfc3339()})
+    };
+    let r = post(&app, "/api/usage/events", &app.admin_token, event("b1")).await;
+    assert_eq!(
+        r.body["events"][0]["problems"][0]["code"], "unknown_metric",
+        "{}",
+        r.text
+    );
+    // After the upgrade the instance runs 1.3.0, whose manifest declares the metric.
+    let r = post(
+        &app,
+        "/api/installs/inst-a/upgrade",
+        &app.admin_token,
+        json!({"version": "1.3.0"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = post(&app, "/api/usage/events", &app.admin_token, event("b2")).await;
+    assert_eq!(r.body["events"][0]["status"], "accepted", "{}", r.text);
+}
