@@ -18,6 +18,7 @@ pub mod policy;
 pub mod ports;
 pub mod registry;
 pub mod service;
+pub mod supply;
 pub mod token;
 pub mod usage;
 

@@ -12,6 +12,7 @@ use crate::ids::{ExceptionId, OrgId, TeamId, TokenId, UserId};
 use crate::install::{DownstreamCredential, GrantKind, GrantUse, Instance, InstanceId};
 use crate::policy::{Decision, OrgPolicyVersion, PolicyException, PolicyMode};
 use crate::registry::StoredManifest;
+use crate::supply::{PublisherKey, StoredAdvisory};
 use crate::token::{ApiToken, TokenHash};
 use crate::usage::{
     BusOutcome, DeadLetter, InstanceSequences, PeriodMarker, RollupBucket, StoredCorrection,
@@ -463,6 +464,49 @@ pub trait CredentialRepo: Send + Sync {
     ) -> StoreResult<Option<DownstreamCredential>>;
 }
 
+/// Supply chain: publishers' keys and the OSV vulnerability database.
+#[async_trait]
+pub trait SupplyRepo: Send + Sync {
+    /// Registers a publisher key, audited. With `retire_others_at`, every other unrevoked key of
+    /// the same publisher whose window ends later (or never) is made to end then, in the same
+    /// transaction (rotation with a grace period). `Conflict` when the org already has this key.
+    async fn create_publisher_key(
+        &self,
+        key: &PublisherKey,
+        retire_others_at: Option<DateTime<Utc>>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// The org's keys (of one publisher, when given), oldest first.
+    async fn list_publisher_keys(
+        &self,
+        org: &OrgId,
+        publisher: Option<&str>,
+    ) -> StoreResult<Vec<PublisherKey>>;
+    /// Revokes a key from `at` on, audited; `NotFound` for no such key, `Conflict` when it is
+    /// already revoked. Returns the key as now stored.
+    async fn revoke_publisher_key(
+        &self,
+        org: &OrgId,
+        key_id: &str,
+        at: DateTime<Utc>,
+        reason: &str,
+        audit: &AuditEntry,
+    ) -> StoreResult<PublisherKey>;
+    /// Every imported advisory's id and file digest, for an incremental import.
+    async fn advisory_digests(&self) -> StoreResult<Vec<(String, String)>>;
+    /// Applies an import all or nothing: writes `upserts` (replacing the package index of each),
+    /// deletes `removals`, and appends the audit record.
+    async fn apply_advisory_import(
+        &self,
+        upserts: &[StoredAdvisory],
+        removals: &[String],
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Every imported advisory (to build the in-memory matching index).
+    async fn list_advisories(&self) -> StoreResult<Vec<StoredAdvisory>>;
+}
+
 /// Everything a Plaza server needs from its store.
 #[async_trait]
 pub trait Store:
@@ -477,6 +521,7 @@ pub trait Store:
     + UsageRepo
     + InstanceRepo
     + CredentialRepo
+    + SupplyRepo
 {
     /// Checks the backend answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

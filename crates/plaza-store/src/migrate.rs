@@ -63,6 +63,11 @@ const SQLITE: &[Embedded] = &[
         "usage versions",
         include_str!("../migrations/sqlite/0009_usage_versions.sql"),
     ),
+    (
+        10,
+        "supply chain",
+        include_str!("../migrations/sqlite/0010_supply.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -111,6 +116,11 @@ const POSTGRES: &[Embedded] = &[
         9,
         "usage versions",
         include_str!("../migrations/postgres/0009_usage_versions.sql"),
+    ),
+    (
+        10,
+        "supply chain",
+        include_str!("../migrations/postgres/0010_supply.sql"),
     ),
 ];
 

@@ -25,6 +25,8 @@ mod policies;
 mod registry;
 #[path = "conformance/setup.rs"]
 mod setup;
+#[path = "conformance/supply.rs"]
+mod supply;
 #[path = "conformance/teams.rs"]
 mod teams;
 #[path = "conformance/tokens.rs"]
@@ -35,6 +37,8 @@ mod usage;
 mod users;
 
 conformance! {
+    supply::publisher_keys_round_trip_rotate_and_revoke,
+    supply::advisory_imports_replace_and_remove_all_or_nothing,
     orgs::orgs_are_created_read_and_listed_by_slug,
     orgs::an_unknown_org_is_not_found,
     orgs::a_duplicate_org_slug_conflicts,

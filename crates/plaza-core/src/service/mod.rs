@@ -9,6 +9,7 @@ pub use audit::OrgChainReport;
 mod identity;
 mod installs;
 mod policy;
+mod publisher_keys;
 mod tokens;
 mod usage;
 
@@ -18,6 +19,7 @@ pub use installs::{
     UnusedGrantReport, UpgradeOutcome, CALENDAR_PROVIDER, DOWNSTREAM_TTL,
 };
 pub use policy::{outcome_of, GateFinding, PreviewRow, MAX_EXCEPTION_DAYS, POLICY_ERROR_RULE};
+pub use publisher_keys::{NewPublisherKey, MAX_ROTATION_GRACE_DAYS};
 pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 pub use usage::{
     EventReport, EventStatus, GroupBy, IngestReport, InstanceGaps, PeriodStatus, UsageAnswer,
