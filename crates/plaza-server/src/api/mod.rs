@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 mod installs;
+mod supply;
 mod usage;
 pub use installs::*;
+pub use supply::*;
 pub use usage::*;
 
 /// An organisation.
