@@ -1,0 +1,1 @@
+//! SLSA: Provenance v1 and Verification Summary Attestations.
