@@ -1,0 +1,3 @@
+//! Signature, provenance, cosign and securesystemslib interop tests of `plaza_supply::sign`.
+
+mod provenance;
