@@ -266,9 +266,16 @@ impl PrivateKey {
             what: PRIVATE,
             detail: e.to_string(),
         };
+        // Ed25519 as PKCS#8 v1 (RFC 8410 without the optional public key): ed25519-dalek's own
+        // encoder writes the v2 form with the public key, which pyca/cryptography (and so
+        // securesystemslib) refuses with "extra data".
+        let ed = |k: &ed25519_dalek::SigningKey| ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: k.to_bytes(),
+            public_key: None,
+        };
         let pem = match (self, passphrase) {
-            (PrivateKey::Ed25519(k), None) => k.to_pkcs8_pem(LineEnding::LF).map_err(enc)?,
-            (PrivateKey::Ed25519(k), Some(p)) => k
+            (PrivateKey::Ed25519(k), None) => ed(k).to_pkcs8_pem(LineEnding::LF).map_err(enc)?,
+            (PrivateKey::Ed25519(k), Some(p)) => ed(k)
                 .to_pkcs8_encrypted_pem(rand::rngs::OsRng, p, LineEnding::LF)
                 .map_err(enc)?,
             (PrivateKey::EcdsaP256(k), None) => k.to_pkcs8_pem(LineEnding::LF).map_err(enc)?,
@@ -415,6 +422,29 @@ impl PublicKey {
             PublicKey::Ed25519(_) => Algorithm::Ed25519,
             PublicKey::EcdsaP256(_) => Algorithm::EcdsaP256,
         }
+    }
+
+    /// The key id securesystemslib (in-toto, TUF) computes by default and requires in a DSSE
+    /// signature's `keyid`: hex SHA-256 of the canonical JSON `{"keytype", "keyval": {"public"},
+    /// "scheme"}` — Ed25519: `ed25519`/`ed25519`, public key as raw hex; ECDSA P-256:
+    /// `ecdsa`/`ecdsa-sha2-nistp256`, public key as SPKI PEM text. Sign with
+    /// [`crate::sign::dsse::Envelope::add_signature`] under this id for securesystemslib's
+    /// verifier, which skips signatures whose keyid differs from its key's.
+    pub fn securesystemslib_keyid(&self) -> Result<String, SignError> {
+        let (keytype, scheme, public) = match self {
+            PublicKey::Ed25519(k) => ("ed25519", "ed25519", hex::encode(k.as_bytes())),
+            PublicKey::EcdsaP256(_) => ("ecdsa", "ecdsa-sha2-nistp256", self.to_pem()?),
+        };
+        // OLPC canonical JSON as securesystemslib writes it: sorted keys, no whitespace, only
+        // `\` and `"` escaped in strings.
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let canonical = format!(
+            "{{\"keytype\":\"{}\",\"keyval\":{{\"public\":\"{}\"}},\"scheme\":\"{}\"}}",
+            esc(keytype),
+            esc(&public),
+            esc(scheme)
+        );
+        Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
     }
 
     /// Whether `signature` is this key's signature of `message` (see the module doc for the
