@@ -597,6 +597,62 @@ mod tests {
         assert_eq!(key.public_key(), via_pkcs8.public_key());
     }
 
+    /// An encrypted key whose KDF parameters are `kdf`, with junk ciphertext.
+    fn encrypted_pem(kdf: pkcs8::pkcs5::pbes2::Kdf<'_>) -> String {
+        use pkcs8::der::Encode as _;
+        let iv = [7u8; 16];
+        let info = pkcs8::EncryptedPrivateKeyInfo {
+            encryption_algorithm: pkcs8::pkcs5::EncryptionScheme::Pbes2(
+                pkcs8::pkcs5::pbes2::Parameters {
+                    kdf,
+                    encryption: pkcs8::pkcs5::pbes2::EncryptionScheme::Aes256Cbc { iv: &iv },
+                },
+            ),
+            encrypted_data: &[0u8; 48],
+        };
+        pkcs8::der::pem::encode_string(
+            "ENCRYPTED PRIVATE KEY",
+            LineEnding::LF,
+            &info.to_der().unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn hostile_kdf_parameters_are_refused_before_any_work() {
+        use pkcs8::pkcs5::pbes2::{Pbkdf2Params, Pbkdf2Prf, ScryptParams};
+        let salt = [1u8; 16];
+        let scrypt = ScryptParams {
+            salt: &salt,
+            cost_parameter: 1 << 30,
+            block_size: 8,
+            parallelization: 1,
+            key_length: Some(32),
+        };
+        let start = std::time::Instant::now();
+        let e = PrivateKey::from_pem(&encrypted_pem(scrypt.into()), Some("x")).unwrap_err();
+        assert!(matches!(e, SignError::KdfTooExpensive { .. }), "{e}");
+        assert!(e.to_string().contains("N=1073741824"), "{e}");
+        let pbkdf2 = Pbkdf2Params {
+            salt: &salt,
+            iteration_count: 2_000_000_000,
+            key_length: Some(32),
+            prf: Pbkdf2Prf::HmacWithSha256,
+        };
+        let e = PrivateKey::from_pem(&encrypted_pem(pbkdf2.into()), Some("x")).unwrap_err();
+        assert!(matches!(e, SignError::KdfTooExpensive { .. }), "{e}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        // Within bounds, junk ciphertext reads as a wrong passphrase.
+        let cheap = Pbkdf2Params {
+            salt: &salt,
+            iteration_count: 1000,
+            key_length: Some(32),
+            prf: Pbkdf2Prf::HmacWithSha256,
+        };
+        let e = PrivateKey::from_pem(&encrypted_pem(cheap.into()), Some("x")).unwrap_err();
+        assert!(matches!(e, SignError::WrongPassphrase), "{e}");
+    }
+
     #[test]
     fn write_private_key_is_0600_and_never_overwrites() {
         use std::os::unix::fs::PermissionsExt as _;

@@ -1,5 +1,6 @@
 //! Keys, signatures and signed supply-chain statements.
 //!
+//! - [`artifact`]: sign and verify an artifact (what `plaza sign` / `plaza verify` do).
 //! - [`keys`]: Ed25519 / ECDSA P-256 key pairs as PEM (PKCS#8, SPKI), key ids.
 //! - [`dsse`]: DSSE envelopes and their pre-authentication encoding.
 //! - [`intoto`]: in-toto statements (v1 written, v1 and v0.1 read).
@@ -8,6 +9,7 @@
 //!   Verification Summary Attestation.
 //! - [`cosign`]: cosign key-pair signatures (blobs, bundles, attest-blob, image signatures).
 
+pub mod artifact;
 pub mod cosign;
 pub mod dsse;
 mod error;

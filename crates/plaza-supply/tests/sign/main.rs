@@ -2,4 +2,5 @@
 
 mod cosign;
 mod interop;
+mod keys;
 mod provenance;
