@@ -21,8 +21,9 @@ pub const STATEMENT_V01: &str = "https://in-toto.io/Statement/v0.1";
 pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
 /// SLSA Verification Summary Attestation v1.
 pub const SLSA_VSA_V1: &str = "https://slsa.dev/verification_summary/v1";
-/// Plaza's artifact signature: the statement says only "this publisher signed this artifact";
-/// predicate `{}`. What `plaza sign` writes.
+/// Plaza's artifact signature: the statement says "this publisher signs this artifact for
+/// publication"; predicate `{"intent": "publish"}` (non-empty: the in-toto reference bindings
+/// refuse an empty predicate). What `plaza sign` writes.
 pub const PLAZA_SIGNATURE_V1: &str = "https://plaza.dev/signature/v1";
 /// Plaza's marketplace timestamp (see [`super::timestamp`]).
 pub const PLAZA_TIMESTAMP_V1: &str = "https://plaza.dev/timestamp/v1";
@@ -180,13 +181,13 @@ impl Statement {
 }
 
 /// The statement `plaza sign` writes: v1, one subject (the artifact), predicate
-/// [`PLAZA_SIGNATURE_V1`] `{}`.
+/// [`PLAZA_SIGNATURE_V1`] `{"intent": "publish"}`.
 pub fn artifact_signature_statement(name: &str, artifact: &[u8]) -> Statement {
     Statement::v1(
         name,
         &sha256_hex(artifact),
         PLAZA_SIGNATURE_V1,
-        serde_json::json!({}),
+        serde_json::json!({ "intent": "publish" }),
     )
 }
 

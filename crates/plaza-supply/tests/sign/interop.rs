@@ -7,6 +7,10 @@ use std::process::{Command, Output};
 use plaza_supply::sign::dsse::{Envelope, INTOTO_PAYLOAD_TYPE};
 use plaza_supply::sign::intoto::{artifact_signature_statement, sha256_hex, Statement};
 use plaza_supply::sign::keys::{generate, Algorithm, PrivateKey, PublicKey};
+use plaza_supply::sign::slsa::provenance::{
+    local_build_provenance, LocalBuild, PLAZA_LOCAL_BUILDER_ID,
+};
+use plaza_supply::sign::slsa::vsa::{vsa_statement, Reference, VerificationResult, VsaInput};
 
 const INSTALL: &str = "scripts/ensure-securesystemslib";
 
@@ -42,7 +46,7 @@ fn python() -> PathBuf {
         }
     }
     panic!(
-        "securesystemslib is not installed (tried {}). Run `{INSTALL}` (CI runs it from scripts/test); this test never skips.",
+        "securesystemslib / in-toto-attestation are not installed (tried {}). Run `{INSTALL}` (CI runs it from scripts/test); this test never skips.",
         tried.join("; ")
     )
 }
@@ -212,4 +216,102 @@ fn plaza_private_keys_load_in_pyca_cryptography() {
             "{alg}: a wrong passphrase decrypted the key"
         );
     }
+}
+
+#[test]
+fn plaza_statements_pass_the_in_toto_reference_bindings() {
+    let t = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let digest = sha256_hex(b"artifact bytes");
+    let provenance = local_build_provenance(&LocalBuild {
+        artifact_name: "app.wasm".into(),
+        artifact_sha256: digest.clone(),
+        repository: "https://github.com/acme/app".into(),
+        git_ref: "refs/heads/main".into(),
+        commit: Some("7fd1a60b01f91b314f59955a4e4d4e80d8edf11d".into()),
+        command: Some("cargo component build --release".into()),
+        manifest: Some("plaza.yaml".into()),
+        builder_id: PLAZA_LOCAL_BUILDER_ID.into(),
+        internal_parameters: Some(serde_json::json!({"rustc": "1.90.0"})),
+        invocation_id: "local-1".into(),
+        started_on: t("2026-05-01T10:00:00Z"),
+        finished_on: t("2026-05-01T10:03:00Z"),
+    });
+    let vsa = vsa_statement(&VsaInput {
+        artifact_name: "app.wasm".into(),
+        artifact_sha256: digest.clone(),
+        verifier_id: "https://plaza.test".into(),
+        time_verified: t("2026-05-01T12:00:00Z"),
+        resource_uri: "oci://registry.plaza.test/acme/app".into(),
+        policy: Reference {
+            uri: "https://plaza.test/policies/default".into(),
+            digest: [("sha256".to_owned(), sha256_hex(b"policy"))].into(),
+        },
+        input_attestations: vec![Reference {
+            uri: "oci://registry.plaza.test/acme/app@sha256:00".into(),
+            digest: [("sha256".to_owned(), sha256_hex(b"provenance"))].into(),
+        }],
+        result: VerificationResult::Passed,
+        slsa_build_level: 2,
+    });
+    let market = PrivateKey::from_pem(
+        &generate(Algorithm::Ed25519, None).unwrap().private_pem,
+        None,
+    )
+    .unwrap();
+    let stamp =
+        plaza_supply::sign::trust::issue_timestamp(b"sig", t("2026-05-01T12:00:00Z"), &market);
+    let statements = [
+        (
+            "signature.json",
+            artifact_signature_statement("app.wasm", b"artifact bytes").to_json(),
+        ),
+        ("provenance.json", provenance.to_json()),
+        ("vsa.json", vsa.to_json()),
+        ("timestamp.json", stamp.payload.clone()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = statements
+        .iter()
+        .map(|(name, json)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, json).unwrap();
+            path
+        })
+        .collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let out = intoto_check(&refs);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("ok "))
+            .count(),
+        4,
+        "{}",
+        text(&out)
+    );
+
+    // The checker is strict: a misspelt provenance field fails.
+    let misspelt = String::from_utf8(provenance.to_json())
+        .unwrap()
+        .replace("\"resolvedDependencies\"", "\"resolvedDependency\"");
+    let bad = dir.path().join("misspelt.json");
+    std::fs::write(&bad, misspelt).unwrap();
+    let out = intoto_check(&[bad.as_path()]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("resolvedDependency"), "{}", text(&out));
+}
+
+/// Runs `tests/interop/intoto_check.py` (in-toto-attestation's strict parsers) on `files`.
+fn intoto_check(files: &[&Path]) -> Output {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/intoto_check.py");
+    Command::new(python())
+        .arg(script)
+        .args(files)
+        .output()
+        .unwrap()
 }

@@ -56,7 +56,7 @@ pub struct VerificationSummary {
     pub input_attestations: Vec<Reference>,
     /// PASSED or FAILED.
     pub verification_result: VerificationResult,
-    /// E.g. `["SLSA_BUILD_LEVEL_2"]`.
+    /// SlsaResult values, e.g. `["SLSA_BUILD_LEVEL_2"]`, or `["FAILED"]`.
     pub verified_levels: Vec<String>,
     /// SLSA version the levels refer to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,7 +82,8 @@ pub struct VsaInput {
     pub input_attestations: Vec<Reference>,
     /// The result.
     pub result: VerificationResult,
-    /// The SLSA build level established (0..=3; 0 gives no `verifiedLevels` entry).
+    /// The SLSA build level established (0..=3), written as `SLSA_BUILD_LEVEL_n` when the
+    /// result is PASSED (a FAILED result writes `["FAILED"]`).
     pub slsa_build_level: u8,
 }
 
@@ -99,9 +100,14 @@ pub fn vsa_statement(input: &VsaInput) -> Statement {
         policy: input.policy.clone(),
         input_attestations: input.input_attestations.clone(),
         verification_result: input.result,
-        verified_levels: match input.slsa_build_level.min(3) {
-            0 => Vec::new(),
-            n => vec![format!("SLSA_BUILD_LEVEL_{n}")],
+        // SlsaResult values: the build track's level (0 included) when the artifact passed,
+        // `FAILED` when policy verification failed.
+        verified_levels: match input.result {
+            VerificationResult::Passed => vec![format!(
+                "SLSA_BUILD_LEVEL_{}",
+                input.slsa_build_level.min(3)
+            )],
+            VerificationResult::Failed => vec!["FAILED".to_owned()],
         },
         slsa_version: Some("1.0".into()),
     };
@@ -124,7 +130,7 @@ pub fn sign_vsa(input: &VsaInput, marketplace_key: &PrivateKey) -> Envelope {
 pub struct VerifiedVsa {
     /// The summary.
     pub summary: VerificationSummary,
-    /// The highest `SLSA_BUILD_LEVEL_n` in `verifiedLevels` (0 if none).
+    /// The highest `SLSA_BUILD_LEVEL_n` in `verifiedLevels` (0 if none, or FAILED).
     pub slsa_build_level: u8,
     /// Plaza key id of the marketplace key that signed it.
     pub key_id: String,
@@ -238,7 +244,7 @@ mod tests {
             ),
             Err(SignError::NoValidSignature { .. })
         ));
-        // Level 0: no verifiedLevels.
+        // Level 0 is a level; a failed verification says FAILED.
         let v0 = verify_vsa(
             sign_vsa(&input(0), &old).to_json().as_bytes(),
             &sha256_hex(b"artifact"),
@@ -246,6 +252,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v0.slsa_build_level, 0);
-        assert!(v0.summary.verified_levels.is_empty());
+        assert_eq!(v0.summary.verified_levels, vec!["SLSA_BUILD_LEVEL_0"]);
+        let failed = VsaInput {
+            result: VerificationResult::Failed,
+            ..input(3)
+        };
+        let vf = verify_vsa(
+            sign_vsa(&failed, &old).to_json().as_bytes(),
+            &sha256_hex(b"artifact"),
+            &published,
+        )
+        .unwrap();
+        assert_eq!(
+            (vf.slsa_build_level, vf.summary.verified_levels.clone()),
+            (0, vec!["FAILED".to_owned()])
+        );
+        assert_eq!(vf.summary.verification_result, VerificationResult::Failed);
     }
 }
