@@ -135,8 +135,9 @@ impl std::fmt::Debug for PrivateKey {
 const PRIVATE: &str = "private key";
 const PUBLIC: &str = "public key";
 
-/// Splits a PEM text into its label, checking it has BEGIN and a matching END line.
-fn pem_label<'a>(what: &'static str, pem: &'a str) -> Result<&'a str, SignError> {
+/// Finds the PEM block in a text (text around it, such as OpenSSL's "Bag Attributes", is
+/// ignored) and returns its label and the block from `-----BEGIN` to the end of `-----END`.
+fn pem_block<'a>(what: &'static str, pem: &'a str) -> Result<(&'a str, &'a str), SignError> {
     let start = pem
         .find("-----BEGIN ")
         .ok_or_else(|| SignError::PemDamaged {
@@ -149,13 +150,18 @@ fn pem_label<'a>(what: &'static str, pem: &'a str) -> Result<&'a str, SignError>
         detail: "the BEGIN line is cut short".into(),
     })?;
     let label = rest.get(..end).unwrap_or_default();
-    if !pem.contains(&format!("-----END {label}-----")) {
-        return Err(SignError::PemDamaged {
+    let end_marker = format!("-----END {label}-----");
+    let end_at = pem
+        .get(start..)
+        .and_then(|from_begin| from_begin.find(&end_marker))
+        .ok_or_else(|| SignError::PemDamaged {
             what,
-            detail: format!("no `-----END {label}-----` line"),
-        });
-    }
-    Ok(label)
+            detail: format!("no `{end_marker}` line"),
+        })?;
+    let block = pem
+        .get(start..start + end_at + end_marker.len())
+        .unwrap_or_default();
+    Ok((label, block))
 }
 
 fn damaged(what: &'static str, e: impl std::fmt::Display) -> SignError {
@@ -203,7 +209,7 @@ fn check_kdf(info: &pkcs8::EncryptedPrivateKeyInfo<'_>) -> Result<(), SignError>
 impl PrivateKey {
     /// Reads a private key PEM: PKCS#8 (plain or encrypted with `passphrase`) or SEC1 EC.
     pub fn from_pem(pem: &str, passphrase: Option<&str>) -> Result<Self, SignError> {
-        let label = pem_label(PRIVATE, pem)?;
+        let (label, pem) = pem_block(PRIVATE, pem)?;
         match label {
             "PRIVATE KEY" => {
                 let (_, doc) = pkcs8::SecretDocument::from_pem(pem).map_err(|e| damaged(PRIVATE, e))?;
@@ -347,7 +353,7 @@ impl std::fmt::Debug for PublicKey {
 impl PublicKey {
     /// Reads an SPKI PEM public key (`-----BEGIN PUBLIC KEY-----`).
     pub fn from_pem(pem: &str) -> Result<Self, SignError> {
-        let label = pem_label(PUBLIC, pem)?;
+        let (label, pem) = pem_block(PUBLIC, pem)?;
         if label != "PUBLIC KEY" {
             let hint = if label.contains("PRIVATE") {
                 " — this is a private key; pass the .pub file"
@@ -529,6 +535,24 @@ mod tests {
                 assert!(public.verifies(b"hello", &sig));
                 assert!(!public.verifies(b"hellp", &sig));
             }
+        }
+    }
+
+    #[test]
+    fn crlf_and_surrounding_text_are_accepted() {
+        for pass in [None, Some("p")] {
+            let pair = generate(Algorithm::EcdsaP256, pass).unwrap();
+            let crlf = format!(
+                "Bag Attributes\r\n    friendlyName: plaza\r\n{}\r\n",
+                pair.private_pem.replace('\n', "\r\n")
+            );
+            let key = PrivateKey::from_pem(&crlf, pass).unwrap();
+            let public = PublicKey::from_pem(&format!(
+                "\n\n{}trailing text\n",
+                pair.public_pem.replace('\n', "\r\n")
+            ))
+            .unwrap();
+            assert_eq!(key.public_key(), public);
         }
     }
 
