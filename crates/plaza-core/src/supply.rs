@@ -2,12 +2,14 @@
 //! rotation, revocation) and the imported OSV vulnerability database.
 //!
 //! A *publisher* is the identity a manifest names in `provenance.signedBy` (for example
-//! `did:example:maintainer`); its keys are registered with an org. Whether a signature made at a
-//! given time is acceptable is decided here, as a pure function of the key's record, so the CLI's
-//! `plaza verify --publisher` and the server's gate agree.
+//! `did:example:maintainer`); its keys are registered with an org. Which signatures a key
+//! accepts is decided by `plaza_supply::sign::trust` from the record's window and revocation.
 
 use crate::ids::{OrgId, UserId};
 use chrono::{DateTime, Utc};
+use plaza_supply::sign::keys::PublicKey;
+use plaza_supply::sign::trust::TrustedKey;
+use plaza_supply::sign::SignError;
 use serde::{Deserialize, Serialize};
 
 /// A public key's algorithm, as Plaza names it.
@@ -67,77 +69,18 @@ pub struct PublisherKey {
     pub created_at: DateTime<Utc>,
 }
 
-/// Whether a key accepts a signature, and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum KeyVerdict {
-    /// The key was valid when the signature was made.
-    Valid,
-    /// The signature was made outside the key's validity window.
-    OutsideWindow {
-        /// Why, in words.
-        reason: String,
-    },
-    /// The key is revoked, and nothing proves the signature was made before that.
-    Revoked {
-        /// Why, in words.
-        reason: String,
-    },
-}
-
 impl PublisherKey {
-    /// Whether this key accepts a signature. `signed_at` is the time a marketplace-issued signed
-    /// timestamp proves the signature was made, if there is one; `now` is the time of checking.
-    ///
-    /// The rules (docs/signing.md): a key with no proven signing time is judged at `now`: it
-    /// must be inside its window and not revoked. With a proven time, the window is checked at
-    /// that time, and a revoked key still accepts signatures proven to predate the revocation.
-    pub fn accepts(&self, signed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> KeyVerdict {
-        let at = signed_at.unwrap_or(now);
-        if at < self.not_before {
-            return KeyVerdict::OutsideWindow {
-                reason: format!(
-                    "key {} is valid from {}, after the signature's time {}",
-                    self.key_id,
-                    self.not_before.to_rfc3339(),
-                    at.to_rfc3339()
-                ),
-            };
-        }
-        if let Some(end) = self.not_after.filter(|end| at >= *end) {
-            return KeyVerdict::OutsideWindow {
-                reason: format!(
-                    "key {} stopped being valid at {} (signature time {}); sign with the \
-                     publisher's current key",
-                    self.key_id,
-                    end.to_rfc3339(),
-                    at.to_rfc3339()
-                ),
-            };
-        }
-        if let Some(revoked) = self.revoked_at.filter(|r| now >= *r) {
-            let proven_earlier = signed_at.is_some_and(|t| t < revoked);
-            if !proven_earlier {
-                let why = self
-                    .revocation_reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default();
-                let proof = if signed_at.is_some() {
-                    "the marketplace timestamp is not earlier than the revocation"
-                } else {
-                    "no marketplace timestamp proves the signature was made before that"
-                };
-                return KeyVerdict::Revoked {
-                    reason: format!(
-                        "key {} was revoked at {}{why}; {proof}",
-                        self.key_id,
-                        revoked.to_rfc3339()
-                    ),
-                };
-            }
-        }
-        KeyVerdict::Valid
+    /// The key as signature verification takes it: parsed, with its window and revocation. The
+    /// rules of which signatures a key accepts (window, revocation, marketplace timestamps) are
+    /// `plaza_supply::sign::trust`'s, so the CLI and the server's gate judge alike.
+    pub fn trusted_key(&self) -> Result<TrustedKey, SignError> {
+        Ok(TrustedKey {
+            key: PublicKey::from_pem(&self.public_pem)?,
+            owner: self.publisher.clone(),
+            valid_from: self.not_before,
+            valid_until: self.not_after,
+            revoked_at: self.revoked_at,
+        })
     }
 }
 
@@ -175,63 +118,6 @@ pub struct ImportCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn t(h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0)
-            .single()
-            .unwrap_or_default()
-    }
-
-    fn key() -> PublisherKey {
-        PublisherKey {
-            org_id: OrgId("org".into()),
-            key_id: "abc".into(),
-            publisher: "did:example:p".into(),
-            algorithm: KeyAlgorithm::Ed25519,
-            public_pem: String::new(),
-            not_before: t(1),
-            not_after: Some(t(10)),
-            revoked_at: None,
-            revocation_reason: None,
-            created_by: UserId("u".into()),
-            created_at: t(1),
-        }
-    }
-
-    #[test]
-    fn window_is_checked_at_the_proven_time_else_now() {
-        let k = key();
-        assert_eq!(k.accepts(None, t(5)), KeyVerdict::Valid);
-        assert!(matches!(
-            k.accepts(None, t(0)),
-            KeyVerdict::OutsideWindow { .. }
-        ));
-        assert!(matches!(
-            k.accepts(None, t(10)),
-            KeyVerdict::OutsideWindow { .. }
-        ));
-        // Signed during the window, proven by a timestamp, checked after it ended: valid.
-        assert_eq!(k.accepts(Some(t(9)), t(20)), KeyVerdict::Valid);
-    }
-
-    #[test]
-    fn revocation_needs_a_proven_earlier_signature() {
-        let mut k = key();
-        k.revoked_at = Some(t(6));
-        k.revocation_reason = Some("laptop stolen".into());
-        let KeyVerdict::Revoked { reason } = k.accepts(None, t(7)) else {
-            panic!("a revoked key without a timestamp must refuse");
-        };
-        assert!(reason.contains("laptop stolen"), "{reason}");
-        assert_eq!(k.accepts(Some(t(5)), t(7)), KeyVerdict::Valid);
-        assert!(matches!(
-            k.accepts(Some(t(6)), t(7)),
-            KeyVerdict::Revoked { .. }
-        ));
-        // Before the revocation happened, without a timestamp, the key is judged at `now`.
-        assert_eq!(k.accepts(None, t(5)), KeyVerdict::Valid);
-    }
 
     #[test]
     fn algorithm_names_round_trip() {
