@@ -39,6 +39,9 @@ pub fn canonical_ecosystem(ecosystem: &str) -> Cow<'_, str> {
         Some((b, s)) => (b, Some(s)),
         None => (ecosystem, None),
     };
+    if KNOWN.contains(&base) {
+        return Cow::Borrowed(ecosystem);
+    }
     let canonical = match base.to_ascii_lowercase().as_str() {
         "golang" => Some("Go"),
         "cargo" | "crates" => Some("crates.io"),

@@ -59,8 +59,9 @@ pub struct QueryResult {
 struct Stored {
     advisory: Advisory,
     severity: SeverityInfo,
-    /// Parallel to `advisory.affected`; `None` for entries without a package.
-    compiled: Vec<Option<CompiledAffected>>,
+    /// Parallel to `advisory.affected`; `None` for entries without a package. The `usize` is the
+    /// entry's package in `keys`.
+    compiled: Vec<Option<(usize, CompiledAffected)>>,
     /// (canonical ecosystem, normalised name) of every entry with a package, deduplicated.
     keys: Vec<(String, String)>,
 }
@@ -156,10 +157,14 @@ impl VulnIndex {
                 let eco = canonical_ecosystem(&p.ecosystem).into_owned();
                 let name = normalize_name(&eco, &p.name).into_owned();
                 let c = CompiledAffected::compile(a, &eco);
-                if !keys.iter().any(|(e, n)| *e == eco && *n == name) {
-                    keys.push((eco, name));
-                }
-                Some(c)
+                let key = match keys.iter().position(|(e, n)| *e == eco && *n == name) {
+                    Some(k) => k,
+                    None => {
+                        keys.push((eco, name));
+                        keys.len() - 1
+                    }
+                };
+                Some((key, c))
             })
             .collect();
         let severity = advisory_severity(&advisory);
@@ -197,17 +202,20 @@ impl VulnIndex {
             if advisory.is_withdrawn() {
                 continue;
             }
+            let Some(key) = stored
+                .keys
+                .iter()
+                .position(|(e, n)| *e == *eco && *n == *name)
+            else {
+                continue;
+            };
             let mut pending: Vec<Unevaluated> = Vec::new();
             let mut found = None;
-            for (i, (affected, compiled)) in
-                advisory.affected.iter().zip(&stored.compiled).enumerate()
-            {
-                let (Some(pkg), Some(compiled)) = (&affected.package, compiled) else {
+            for (i, compiled) in stored.compiled.iter().enumerate() {
+                let Some((k, compiled)) = compiled else {
                     continue;
                 };
-                let same = canonical_ecosystem(&pkg.ecosystem) == eco
-                    && normalize_name(&eco, &pkg.name) == name;
-                if !same {
+                if *k != key {
                     continue;
                 }
                 notes.clear();

@@ -13,7 +13,9 @@ use std::cmp::Ordering;
 pub enum Scheme {
     /// SemVer 2.0 precedence (strict syntax, build metadata ignored).
     Semver,
-    /// SemVer with Go's leading `v` stripped (pseudo-versions are ordinary prereleases).
+    /// SemVer with Go's leading `v` stripped (pseudo-versions are ordinary prereleases), and Go
+    /// toolchain tags (`go1.21`, `go1.21rc2`, as SBOMs write the `stdlib` version) read as the Go
+    /// vulnerability database writes them (`1.21.0`, `1.21.0-rc.2`).
     GoSemver,
     /// PEP 440, with invalid strings ordered as packaging's `LegacyVersion` (before all valid).
     Pep440,
@@ -48,8 +50,11 @@ impl Scheme {
     pub fn parse(self, version: &str) -> Result<Version, String> {
         match self {
             Scheme::Semver => semver::SemVer::parse(version).map(Version::Semver),
-            Scheme::GoSemver => semver::SemVer::parse(version.strip_prefix('v').unwrap_or(version))
-                .map(Version::Semver),
+            Scheme::GoSemver => match semver::go_tag_to_semver(version) {
+                Some(converted) => semver::SemVer::parse(&converted).map(Version::Semver),
+                None => semver::SemVer::parse(version.strip_prefix('v').unwrap_or(version))
+                    .map(Version::Semver),
+            },
             Scheme::Pep440 => Ok(Version::Pep440(pep440::Pep440::parse(version))),
             Scheme::Maven => Ok(Version::Maven(maven::MavenVersion::parse(version))),
         }

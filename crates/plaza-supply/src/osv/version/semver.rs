@@ -114,6 +114,31 @@ impl PartialOrd for SemVer {
     }
 }
 
+/// A Go toolchain tag (`go1.21.3`, `go1.21`, `go1.21rc2`, `go1.9beta1`) as the SemVer string the
+/// Go vulnerability database uses for `stdlib`/`toolchain` (`1.21.3`, `1.21.0`, `1.21.0-rc.2`,
+/// `1.9.0-beta.1`); `None` when `tag` is not such a tag.
+pub fn go_tag_to_semver(tag: &str) -> Option<String> {
+    let rest = tag.trim().strip_prefix("go")?;
+    let num_end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let (nums, pre) = rest.split_at(num_end);
+    let parts: Vec<&str> = nums.split('.').collect();
+    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let get = |i: usize| parts.get(i).copied().unwrap_or("0");
+    let core = format!("{}.{}.{}", get(0), get(1), get(2));
+    if pre.is_empty() {
+        return Some(core);
+    }
+    let (word, n) = pre.split_at(pre.find(|c: char| c.is_ascii_digit())?);
+    if !matches!(word, "rc" | "beta" | "alpha") || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("{core}-{word}.{n}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Scheme;
@@ -158,6 +183,13 @@ mod tests {
         assert!(p("v1.2.4-0.20191109021931-daa7c04131f5") < p("1.2.4"));
         assert!(p("1.19.0-0") < p("1.19.0-rc.1"));
         assert!(Scheme::GoSemver.parse("vx").is_err());
+        // toolchain tags, as SBOMs write the stdlib version
+        assert_eq!(p("go1.21.3"), p("1.21.3"));
+        assert_eq!(p("go1.21"), p("1.21.0"));
+        assert_eq!(p("go1.21rc2"), p("1.21.0-rc.2"));
+        assert!(p("go1.21rc2") < p("go1.21"));
+        assert_eq!(go_tag_to_semver("go1.21x1"), None);
+        assert_eq!(go_tag_to_semver("1.21"), None);
     }
 
     #[test]
