@@ -125,6 +125,50 @@ fn hand_derived_cases() {
     assert!(check_id_sets("cases.tsv") >= 25);
 }
 
+/// PEP 440 ordering (and legacy ordering of invalid strings) equals packaging 21.3's on every
+/// PyPI version string of the data plus respellings: `osv/pypi-order.txt` is sorted by packaging.
+#[test]
+fn pypi_ordering_agrees_with_packaging() {
+    use plaza_supply::osv::version::Scheme;
+    use std::cmp::Ordering;
+    let text = fixture("pypi-order.txt");
+    let mut prev: Option<(String, plaza_supply::osv::version::Version)> = None;
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (equal, v) = match line.strip_prefix("= ") {
+            Some(v) => (true, v),
+            None => (false, line),
+        };
+        let parsed = Scheme::Pep440.parse(v).unwrap();
+        if let Some((pv, p)) = &prev {
+            let want = if equal {
+                Ordering::Equal
+            } else {
+                Ordering::Less
+            };
+            let got = p.compare(&parsed);
+            if got != Some(want) {
+                failures.push(format!("`{pv}` vs `{v}`: expected {want:?}, got {got:?}"));
+            }
+        }
+        prev = Some((v.to_string(), parsed));
+        count += 1;
+    }
+    assert!(count > 20_000, "{count}");
+    assert!(
+        failures.is_empty(),
+        "{} of {count} adjacent pairs differ:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 #[test]
 fn hand_derived_membership() {
     let text = fixture("membership.tsv");

@@ -304,9 +304,10 @@ fn legacy_key(lower: &str) -> Box<[String]> {
 impl Pep440 {
     /// Parses any string: PEP 440 when valid, a legacy version otherwise.
     pub fn parse(input: &str) -> Pep440 {
-        let lower = input.trim().to_ascii_lowercase();
-        match parse_valid(&lower) {
+        let lower = input.to_ascii_lowercase();
+        match parse_valid(lower.trim()) {
             Some(p) => Pep440::Valid(Box::new(p)),
+            // LegacyVersion keeps surrounding whitespace in its key.
             None => Pep440::Legacy(legacy_key(&lower)),
         }
     }
