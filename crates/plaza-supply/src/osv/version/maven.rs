@@ -270,4 +270,98 @@ mod tests {
             assert_eq!(m(a).cmp(&m(b)), Ordering::Equal, "{a} == {b}");
         }
     }
+
+    fn ascending(chain: &[&str]) {
+        for (i, a) in chain.iter().enumerate() {
+            for b in chain.iter().skip(i + 1) {
+                assert!(m(a) < m(b), "{a} < {b}");
+                assert!(m(b) > m(a), "{b} > {a}");
+            }
+        }
+    }
+
+    #[test]
+    fn maven_comparable_version_test_orders() {
+        // Apache Maven's ComparableVersionTest: qualifiers, numbers, MNG-5568, MNG-6572.
+        ascending(&[
+            "1-alpha2snapshot",
+            "1-alpha2",
+            "1-alpha-123",
+            "1-beta-2",
+            "1-beta123",
+            "1-m2",
+            "1-m11",
+            "1-rc",
+            "1-cr2",
+            "1-rc123",
+            "1-SNAPSHOT",
+            "1",
+            "1-sp",
+            "1-sp2",
+            "1-sp123",
+            "1-abc",
+            "1-def",
+            "1-pom-1",
+            "1-1-snapshot",
+            "1-1",
+            "1-2",
+            "1-123",
+        ]);
+        ascending(&[
+            "2.0", "2-1", "2.0.a", "2.0.0.a", "2.0.2", "2.0.123", "2.1.0", "2.1-a", "2.1b",
+            "2.1-c", "2.1-1", "2.1.0.1", "2.2", "2.123", "11.a2", "11.a11", "11.b2", "11.b11",
+            "11.m2", "11.m11", "11", "11.a", "11b", "11c", "11m",
+        ]);
+        ascending(&["6.1.0rc3", "6.1.0", "6.1H.5-beta"]);
+        ascending(&[
+            "20190126.230843",
+            "1234567890.12345",
+            "123456789012345.1H.5-beta",
+            "12345678901234567890.1H.5-beta",
+        ]);
+        ascending(&[
+            "1.0-alpha-1-SNAPSHOT",
+            "1.0-alpha-1",
+            "1.0-beta-1",
+            "1.0-SNAPSHOT",
+            "1.0",
+        ]);
+        ascending(&[
+            "1.0",
+            "1.0-1",
+            "1.0-2",
+            "2.0-1",
+            "2.0.1",
+            "2.0.1-klm",
+            "2.0.1-lmn",
+        ]);
+        ascending(&["2.0.1", "2.0.1-xyz", "2.0.1-123"]);
+        ascending(&["0.0.0-2021-05-17T01-01-51-5ec03a8b", "20.0.0"]);
+    }
+
+    #[test]
+    fn maven_comparable_version_test_equalities() {
+        let groups: &[&[&str]] = &[
+            &["1", "1.0", "1.0.0", "1-0", "1.0-0", "01", "001"],
+            &["1a", "1-a", "1.0-a", "1.0.0-a", "1.0a", "1.0.0a", "1A"],
+            &["1x", "1-x", "1.0-x", "1.0.0-x", "1.0x", "1.0.0x", "1X"],
+            &[
+                "1ga", "1", "1release", "1final", "1GA", "1RELeaSE", "1FinaL",
+            ],
+            &["1cr", "1rc", "1Cr", "1rC"],
+            &["1a1", "1-alpha-1"],
+            &["1b2", "1-beta-2"],
+            &["1m3", "1-milestone-3", "1Milestone3", "1MILESTONE3"],
+            &["1.1", "1.01", "1.001"],
+            &["1-1", "1-01", "1-001"],
+            &["0.0.0", "0.0", "0", "0.0.0-0.0.0", "0-final-ga"],
+        ];
+        for group in groups {
+            for a in group.iter() {
+                for b in group.iter() {
+                    assert_eq!(m(a).cmp(&m(b)), Ordering::Equal, "{a} == {b}");
+                }
+            }
+        }
+    }
 }
