@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use plaza_supply::osv::{
     parse_advisory, plan_import, read_dir, read_zip, read_zip_with, Advisory, Hit, NotEvaluated,
-    OsvError, SeverityLevel, VulnIndex, ZipLimits,
+    OsvError, SeverityLevel, Until, VulnIndex, ZipLimits,
 };
 
 fn data_dir() -> PathBuf {
@@ -52,7 +52,7 @@ fn ids(eco: &str, name: &str, version: &str) -> BTreeSet<String> {
         .query(eco, name, version)
         .matches
         .into_iter()
-        .map(|m| m.id)
+        .map(|m| m.id.to_string())
         .collect()
 }
 
@@ -262,12 +262,7 @@ fn withdrawn_records_match_nothing() {
 fn match_details_on_real_records() {
     let r = index().query("PyPI", "py", "1.9.0");
     let m92 = r.matches.iter().find(|m| m.id == "PYSEC-2020-92").unwrap();
-    assert_eq!(
-        m92.hit,
-        Hit::Listed {
-            listed: "1.9.0".into()
-        }
-    );
+    assert_eq!(m92.hit, Hit::Listed { listed: "1.9.0" });
     assert!(m92.fix_available);
     assert_eq!(m92.fixed_versions, ["1.10.0"]);
     // `1.11.0.0` is not written in the list, but equals `1.11.0` under PEP 440.
@@ -277,12 +272,7 @@ fn match_details_on_real_records() {
         .iter()
         .find(|m| m.id == "PYSEC-2022-42969")
         .unwrap();
-    assert_eq!(
-        m.hit,
-        Hit::Listed {
-            listed: "1.11.0".into()
-        }
-    );
+    assert_eq!(m.hit, Hit::Listed { listed: "1.11.0" });
     assert!(!m.fix_available, "last_affected is no fix");
     // A version only the range covers.
     let r = index().query("PyPI", "py", "1.11.0rc1");
@@ -292,9 +282,9 @@ fn match_details_on_real_records() {
         m.hit,
         Hit::InRange {
             range_index: 0,
-            range_type: "ECOSYSTEM".into(),
-            introduced: "0".into(),
-            until: Some("last_affected:1.11.0".into()),
+            range_type: "ECOSYSTEM",
+            introduced: "0",
+            until: Some(Until::LastAffected("1.11.0")),
         }
     );
     // Go: which interval matched, and the fixes above the version.
@@ -304,9 +294,9 @@ fn match_details_on_real_records() {
         m.hit,
         Hit::InRange {
             range_index: 0,
-            range_type: "SEMVER".into(),
-            introduced: "2.29.0".into(),
-            until: Some("fixed:2.29.13".into()),
+            range_type: "SEMVER",
+            introduced: "2.29.0",
+            until: Some(Until::Fixed("2.29.13")),
         }
     );
     assert_eq!(
@@ -328,7 +318,7 @@ fn match_details_on_real_records() {
 fn purl_queries_on_real_data() {
     let r = index().query_purl("pkg:pypi/JW.Util@2.2").unwrap();
     assert_eq!(
-        r.matches.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        r.matches.iter().map(|m| m.id).collect::<Vec<_>>(),
         ["PYSEC-2020-341"]
     );
     let r = index()

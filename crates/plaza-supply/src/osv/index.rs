@@ -13,23 +13,29 @@ use super::purl::parse_purl;
 use super::range::{CompiledAffected, Hit, NotEvaluated, ParsedQuery};
 use super::severity::{advisory_severity, SeverityInfo};
 
-/// An advisory that affects the queried package version.
+/// An advisory that affects the queried package version. Borrows from the [`VulnIndex`], so a
+/// scan allocates little per match.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Match {
+pub struct Match<'a> {
     /// The advisory id.
-    pub id: String,
+    pub id: &'a str,
     /// Its aliases (CVE, GHSA, …).
-    pub aliases: Vec<String>,
-    /// Its severity.
-    pub severity: SeverityInfo,
+    pub aliases: &'a [String],
+    /// Its summary, when it has one.
+    pub summary: Option<&'a str>,
+    /// Its severity (computed once, at insert time).
+    pub severity: &'a SeverityInfo,
     /// Whether a `fixed` version above the queried one exists.
     pub fix_available: bool,
-    /// Those `fixed` versions, as written.
-    pub fixed_versions: Vec<String>,
+    /// Those `fixed` versions, as written (for an ecosystem without ordering: every `fixed`).
+    pub fixed_versions: Vec<&'a str>,
     /// Index of the `affected[]` entry that matched.
     pub affected_index: usize,
     /// What matched: a listed version or a range.
-    pub hit: Hit,
+    pub hit: Hit<'a>,
+    /// The whole advisory (not serialised).
+    #[serde(skip)]
+    pub advisory: &'a Advisory,
 }
 
 /// A range of an advisory for the queried package that could not be evaluated (it matched
@@ -48,9 +54,9 @@ pub struct Unevaluated {
 
 /// The answer to a query.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct QueryResult {
+pub struct QueryResult<'a> {
     /// Affecting advisories, one per advisory, sorted by id.
-    pub matches: Vec<Match>,
+    pub matches: Vec<Match<'a>>,
     /// Ranges of non-matching advisories that could not be evaluated.
     pub unevaluated: Vec<Unevaluated>,
 }
@@ -188,14 +194,14 @@ impl VulnIndex {
     /// The advisories affecting `name` at `version` in `ecosystem` (OSV spelling; known names are
     /// also accepted in any case, and PyPI names in any PEP 503 spelling). Withdrawn advisories
     /// never match.
-    pub fn query(&self, ecosystem: &str, name: &str, version: &str) -> QueryResult {
+    pub fn query(&self, ecosystem: &str, name: &str, version: &str) -> QueryResult<'_> {
         let eco = canonical_ecosystem(ecosystem);
         let name = normalize_name(&eco, name);
         let mut result = QueryResult::default();
         let Some(list) = self.by_package.get(&*eco).and_then(|n| n.get(&*name)) else {
             return result;
         };
-        let mut parsed = ParsedQuery::new(version);
+        let parsed = ParsedQuery::new(version, &eco);
         let mut notes: Vec<(usize, NotEvaluated)> = Vec::new();
         for stored in list {
             let advisory = &stored.advisory;
@@ -219,7 +225,7 @@ impl VulnIndex {
                     continue;
                 }
                 notes.clear();
-                if let Some(hit) = compiled.evaluate(version, &mut parsed, &mut notes) {
+                if let Some(hit) = compiled.evaluate(&parsed, &mut notes) {
                     found = Some((i, compiled, hit));
                     break;
                 }
@@ -232,26 +238,28 @@ impl VulnIndex {
             }
             match found {
                 Some((affected_index, compiled, hit)) => {
-                    let fixed_versions = compiled.fixes_above(&mut parsed);
+                    let fixed_versions = compiled.fixes_above(&parsed);
                     result.matches.push(Match {
-                        id: advisory.id.clone(),
-                        aliases: advisory.aliases.clone(),
-                        severity: stored.severity.clone(),
+                        id: &advisory.id,
+                        aliases: &advisory.aliases,
+                        summary: advisory.summary.as_deref(),
+                        severity: &stored.severity,
                         fix_available: !fixed_versions.is_empty(),
                         fixed_versions,
                         affected_index,
                         hit,
+                        advisory,
                     });
                 }
                 None => result.unevaluated.extend(pending),
             }
         }
-        result.matches.sort_by(|a, b| a.id.cmp(&b.id));
+        result.matches.sort_by(|a, b| a.id.cmp(b.id));
         result
     }
 
     /// [`VulnIndex::query`] for a purl with a version (`pkg:pypi/django@1.11.1`).
-    pub fn query_purl(&self, purl: &str) -> Result<QueryResult, OsvError> {
+    pub fn query_purl(&self, purl: &str) -> Result<QueryResult<'_>, OsvError> {
         let p = parse_purl(purl)?;
         let version = p.version.ok_or_else(|| OsvError::Purl {
             purl: purl.to_string(),

@@ -27,5 +27,5 @@ pub use index::{Match, QueryResult, Unevaluated, VulnIndex};
 pub use load::{plan_import, read_dir, read_zip, read_zip_with, ImportPlan, LoadedFile, ZipLimits};
 pub use model::{parse_advisory, Advisory, Affected, Event, Package, Range, RangeType, Severity};
 pub use purl::{parse_purl, PackageRef};
-pub use range::{Hit, NotEvaluated};
+pub use range::{Hit, NotEvaluated, Until};
 pub use severity::{cvss3_base_score, SeverityInfo, SeverityLevel};

@@ -105,25 +105,36 @@ pub struct CompiledAffected {
     ranges: Vec<CompiledRange>,
 }
 
-/// What made a version affected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Hit {
+/// What made a version affected (borrowed from the index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hit<'a> {
     /// Listed in `affected[].versions`.
     Listed {
         /// The list entry as written.
-        listed: String,
+        listed: &'a str,
     },
     /// Inside a range.
     InRange {
         /// Index of the range in `affected[].ranges`.
         range_index: usize,
         /// The range's type.
-        range_type: String,
-        /// The `introduced` event that opened the matching interval.
-        introduced: String,
-        /// The `fixed` (`fixed:`) or `last_affected` (`last_affected:`) bound closing it, if any.
-        until: Option<String>,
+        range_type: &'a str,
+        /// The `introduced` event that opened the matching interval (`"0"` included).
+        introduced: &'a str,
+        /// The event closing that interval, if any.
+        until: Option<Until<'a>>,
     },
+}
+
+/// The event that closes a matching interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Until<'a> {
+    /// `fixed`: this version is no longer affected.
+    Fixed(&'a str),
+    /// `last_affected`: this version is the last affected one.
+    LastAffected(&'a str),
 }
 
 fn compile_range(index: usize, range: &Range, ecosystem: &str) -> CompiledRange {
@@ -261,24 +272,21 @@ impl CompiledAffected {
         }
     }
 
-    /// Evaluates `version` (its raw string) against the entry. `parsed` caches the query version
-    /// per scheme. Reasons for ranges that could not be evaluated are pushed to `not_evaluated`
+    /// Evaluates the queried version against the entry. Reasons for ranges that could not be evaluated are pushed to `not_evaluated`
     /// as (range index, reason).
     pub fn evaluate(
         &self,
-        version: &str,
-        parsed: &mut ParsedQuery<'_>,
+        parsed: &ParsedQuery<'_>,
         not_evaluated: &mut Vec<(usize, NotEvaluated)>,
-    ) -> Option<Hit> {
+    ) -> Option<Hit<'_>> {
+        let version = parsed.raw;
         // IncludedInVersions
         let query_eco = self.scheme.and_then(|s| parsed.get(s).ok());
         for (raw, v) in &self.versions {
             let equal = &**raw == version
                 || matches!((v, query_eco), (Some(a), Some(b)) if a.compare(b) == Some(Ordering::Equal));
             if equal {
-                return Some(Hit::Listed {
-                    listed: raw.to_string(),
-                });
+                return Some(Hit::Listed { listed: raw });
             }
         }
         // IncludedInRanges
@@ -320,16 +328,15 @@ impl CompiledAffected {
                         }
                     }
                     if let Some(i) = opened {
-                        let introduced =
-                            events.get(i).map(|e| e.raw.to_string()).unwrap_or_default();
+                        let introduced = events.get(i).map_or("", |e| &*e.raw);
                         let until = events.iter().skip(i + 1).find_map(|e| match e.kind {
-                            Kind::Fixed => Some(format!("fixed:{}", e.raw)),
-                            Kind::LastAffected => Some(format!("last_affected:{}", e.raw)),
+                            Kind::Fixed => Some(Until::Fixed(&e.raw)),
+                            Kind::LastAffected => Some(Until::LastAffected(&e.raw)),
                             Kind::Introduced => None,
                         });
                         return Some(Hit::InRange {
                             range_index: range.index,
-                            range_type: range.kind_name.to_string(),
+                            range_type: &range.kind_name,
                             introduced,
                             until,
                         });
@@ -342,21 +349,21 @@ impl CompiledAffected {
 
     /// The `fixed` versions of the entry's evaluable ranges that are above `version` (all of
     /// them, unordered, when the query version cannot be ordered).
-    pub fn fixes_above(&self, parsed: &mut ParsedQuery<'_>) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    pub fn fixes_above(&self, parsed: &ParsedQuery<'_>) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
         for range in &self.ranges {
             if let Compiled::Evaluable { scheme, events, .. } = &range.compiled {
-                let v = parsed.get(*scheme).ok().cloned();
+                let v = parsed.get(*scheme).ok();
                 for e in events {
                     if e.kind != Kind::Fixed {
                         continue;
                     }
-                    let above = match (&v, &e.at) {
+                    let above = match (v, &e.at) {
                         (Some(v), Some(b)) => v.compare(b) == Some(Ordering::Less),
                         _ => true,
                     };
-                    if above && !out.iter().any(|o| **o == *e.raw) {
-                        out.push(e.raw.to_string());
+                    if above && !out.contains(&&*e.raw) {
+                        out.push(&e.raw);
                     }
                 }
             }
@@ -365,35 +372,45 @@ impl CompiledAffected {
     }
 }
 
-/// The queried version, parsed lazily once per scheme.
+/// The queried version, parsed once under each ordering its ecosystem can need (the ecosystem's
+/// own for ECOSYSTEM ranges and `versions`, SemVer for SEMVER ranges).
 #[derive(Debug)]
 pub struct ParsedQuery<'a> {
     raw: &'a str,
-    cache: Vec<(Scheme, Result<Version, String>)>,
+    parsed: [(Option<Scheme>, Result<Version, String>); 2],
 }
 
 impl<'a> ParsedQuery<'a> {
-    /// A query for `raw`.
-    pub fn new(raw: &'a str) -> Self {
+    /// Parses `raw` for a package of `ecosystem` (as OSV spells it).
+    pub fn new(raw: &'a str, ecosystem: &str) -> Self {
+        let eco = Scheme::for_ecosystem(ecosystem);
+        let sem = Scheme::for_semver_range(ecosystem);
+        let first = match eco {
+            Some(s) => (Some(s), s.parse(raw)),
+            None => (None, Err(String::new())),
+        };
+        let second = if eco == Some(sem) {
+            (None, Err(String::new()))
+        } else {
+            (Some(sem), sem.parse(raw))
+        };
         ParsedQuery {
             raw,
-            cache: Vec::with_capacity(1),
+            parsed: [first, second],
         }
     }
 
+    /// The raw version string.
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
     /// The version under `scheme`, or why it is not one.
-    pub fn get(&mut self, scheme: Scheme) -> Result<&Version, &str> {
-        let pos = match self.cache.iter().position(|(s, _)| *s == scheme) {
-            Some(p) => p,
-            None => {
-                self.cache.push((scheme, scheme.parse(self.raw)));
-                self.cache.len() - 1
-            }
-        };
-        match self.cache.get(pos) {
+    pub fn get(&self, scheme: Scheme) -> Result<&Version, &str> {
+        match self.parsed.iter().find(|(s, _)| *s == Some(scheme)) {
             Some((_, Ok(v))) => Ok(v),
-            Some((_, Err(e))) => Err(e.as_str()),
-            None => Err("internal: cache miss"),
+            Some((_, Err(e))) => Err(e),
+            None => Err("not parsed for this ecosystem"),
         }
     }
 }
@@ -436,8 +453,20 @@ mod tests {
         CompiledAffected::compile(&a, eco)
     }
 
+    /// An ecosystem with the entry's ordering.
+    fn a_eco(a: &CompiledAffected) -> String {
+        match a.scheme {
+            Some(Scheme::GoSemver) => "Go",
+            Some(Scheme::Pep440) => "PyPI",
+            Some(Scheme::Maven) => "Maven",
+            Some(Scheme::Semver) => "npm",
+            None => "Debian:11",
+        }
+        .to_string()
+    }
+
     fn hit(a: &CompiledAffected, v: &str) -> bool {
-        a.evaluate(v, &mut ParsedQuery::new(v), &mut Vec::new())
+        a.evaluate(&ParsedQuery::new(v, &a_eco(a)), &mut Vec::new())
             .is_some()
     }
 
@@ -491,7 +520,7 @@ mod tests {
         assert!(hit(&a, "1.0-1"));
         let mut notes = Vec::new();
         assert!(a
-            .evaluate("1.1-1", &mut ParsedQuery::new("1.1-1"), &mut notes)
+            .evaluate(&ParsedQuery::new("1.1-1", "Debian:11"), &mut notes)
             .is_none());
         assert_eq!(notes.len(), 1);
         assert!(notes[0]
@@ -508,7 +537,7 @@ mod tests {
         let a = affected("Go", &[("introduced", "0")], &[]);
         let mut notes = Vec::new();
         assert!(a
-            .evaluate("latest", &mut ParsedQuery::new("latest"), &mut notes)
+            .evaluate(&ParsedQuery::new("latest", "Go"), &mut notes)
             .is_none());
         assert!(matches!(notes[0].1, NotEvaluated::InvalidQueryVersion(_)));
     }
