@@ -520,3 +520,73 @@ fn zip_bombs_are_refused_naming_the_entry() {
     write_zip(&fine, &[("ok.json", &record)]);
     assert_eq!(read_zip(&fine).unwrap().len(), 1);
 }
+
+/// Ecosystems without real data here (Maven, crates.io, npm): records shaped like GitHub's and
+/// RustSec's, queried through purls.
+#[test]
+fn maven_crates_and_npm_records() {
+    let log4j = br#"{"id":"GHSA-jfh8-c2jp-5v3q","modified":"2024-01-01T00:00:00Z",
+      "aliases":["CVE-2021-44228"],
+      "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}],
+      "affected":[{"package":{"ecosystem":"Maven","name":"org.apache.logging.log4j:log4j-core"},
+        "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.13.0"},{"fixed":"2.15.0"},
+                                                 {"introduced":"2.0-beta9"},{"fixed":"2.12.2"}]}]}]}"#;
+    let rustsec = br#"{"id":"RUSTSEC-2020-0071","modified":"2024-01-01T00:00:00Z",
+      "affected":[{"package":{"ecosystem":"crates.io","name":"time"},
+        "ranges":[{"type":"SEMVER","events":[{"introduced":"0.0.0-0"},{"fixed":"0.2.23"}]}]}]}"#;
+    let npm = br#"{"id":"GHSA-npm-1","modified":"2024-01-01T00:00:00Z",
+      "database_specific":{"severity":"MODERATE"},
+      "affected":[{"package":{"ecosystem":"npm","name":"@angular/core"},
+        "ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"last_affected":"11.0.4"}]}]}]}"#;
+    let idx = VulnIndex::from_advisories(
+        [&log4j[..], &rustsec[..], &npm[..]]
+            .iter()
+            .map(|b| parse_advisory(b, "inline").unwrap()),
+    );
+    let hits = |purl: &str| -> Vec<String> {
+        idx.query_purl(purl)
+            .unwrap()
+            .matches
+            .iter()
+            .map(|m| m.id.to_string())
+            .collect()
+    };
+    let log4j_id = ["GHSA-jfh8-c2jp-5v3q"];
+    for (v, affected) in [
+        ("2.0-beta8", false),
+        ("2.0-beta9", true),
+        ("2.0-rc1", true),
+        ("2.0", true),
+        ("2.12.1", true),
+        ("2.12.2", false),
+        ("2.12.4", false),
+        ("2.13.0", true),
+        ("2.14.1", true),
+        ("2.15.0-rc1", true),
+        ("2.15.0", false),
+        ("2.17.1", false),
+    ] {
+        let purl = format!("pkg:maven/org.apache.logging.log4j/log4j-core@{v}");
+        assert_eq!(hits(&purl) == log4j_id, affected, "{purl}");
+    }
+    let m = idx
+        .query("Maven", "org.apache.logging.log4j:log4j-core", "2.14.1")
+        .matches;
+    assert_eq!(m[0].severity.level, SeverityLevel::Critical);
+    assert_eq!(m[0].severity.score, Some(10.0));
+    assert_eq!(m[0].fixed_versions, ["2.15.0"]);
+
+    assert_eq!(hits("pkg:cargo/time@0.1.44"), ["RUSTSEC-2020-0071"]);
+    assert_eq!(hits("pkg:cargo/time@0.2.23-alpha.1"), ["RUSTSEC-2020-0071"]);
+    assert!(hits("pkg:cargo/time@0.2.23").is_empty());
+    assert!(
+        hits("pkg:cargo/Time@0.1.44").is_empty(),
+        "crate names are exact"
+    );
+
+    assert_eq!(hits("pkg:npm/%40angular/core@11.0.4"), ["GHSA-npm-1"]);
+    assert!(hits("pkg:npm/@angular/core@11.0.5").is_empty());
+    let m = idx.query("npm", "@angular/core", "10.0.0").matches;
+    assert_eq!(m[0].severity.level, SeverityLevel::Medium);
+    assert!(!m[0].fix_available);
+}
