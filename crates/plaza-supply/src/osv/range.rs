@@ -90,7 +90,7 @@ enum Compiled {
 
 /// A range ready for evaluation.
 #[derive(Debug, Clone)]
-pub struct CompiledRange {
+pub(crate) struct CompiledRange {
     index: usize,
     kind_name: Box<str>,
     compiled: Compiled,
@@ -98,7 +98,7 @@ pub struct CompiledRange {
 
 /// An `affected[]` entry ready for evaluation.
 #[derive(Debug, Clone)]
-pub struct CompiledAffected {
+pub(crate) struct CompiledAffected {
     /// The ordering of the entry's ECOSYSTEM ranges (and of its `versions` list).
     scheme: Option<Scheme>,
     versions: Vec<(Box<str>, Option<Version>)>,
@@ -375,7 +375,7 @@ impl CompiledAffected {
 /// The queried version, parsed once under each ordering its ecosystem can need (the ecosystem's
 /// own for ECOSYSTEM ranges and `versions`, SemVer for SEMVER ranges).
 #[derive(Debug)]
-pub struct ParsedQuery<'a> {
+pub(crate) struct ParsedQuery<'a> {
     raw: &'a str,
     parsed: [(Option<Scheme>, Result<Version, String>); 2],
 }
@@ -398,11 +398,6 @@ impl<'a> ParsedQuery<'a> {
             raw,
             parsed: [first, second],
         }
-    }
-
-    /// The raw version string.
-    pub fn raw(&self) -> &'a str {
-        self.raw
     }
 
     /// The version under `scheme`, or why it is not one.
