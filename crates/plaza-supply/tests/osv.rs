@@ -4,6 +4,8 @@
 //!   (scripts/osv-oracle-queries.py: the OSV evaluation pseudocode with `packaging` 21.3 and
 //!   `semver`). Regenerate with `"$(scripts/ensure-osv-oracle)" scripts/osv-oracle-queries.py`.
 //! - `osv/cases.tsv`: hand-derived queries on specific records (full expected id sets).
+//! - `osv/cvss.tsv`: 6,500 CVSS v3.0/v3.1/v4.0 vectors scored by Red Hat's `cvss` Python library
+//!   (scripts/cvss-oracle.py).
 //! - `osv/membership.tsv`: hand-derived "is advisory X in the result" checks at range bounds.
 //!
 //! Plus loading (directory and zip, zip-bomb limits), the incremental import plan, withdrawn
@@ -15,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use plaza_supply::osv::{
-    parse_advisory, plan_import, read_dir, read_zip, read_zip_with, Advisory, Hit, NotEvaluated,
-    OsvError, SeverityLevel, Until, VulnIndex, ZipLimits,
+    cvss3_base_score, cvss4_score, parse_advisory, plan_import, read_dir, read_zip, read_zip_with,
+    Advisory, Hit, NotEvaluated, OsvError, SeverityLevel, Until, VulnIndex, ZipLimits,
 };
 
 fn data_dir() -> PathBuf {
@@ -589,4 +591,41 @@ fn maven_crates_and_npm_records() {
     let m = idx.query("npm", "@angular/core", "10.0.0").matches;
     assert_eq!(m[0].severity.level, SeverityLevel::Medium);
     assert!(!m[0].fix_available);
+}
+
+#[test]
+fn cvss_scores_agree_with_the_cvss_library() {
+    let text = fixture("cvss.tsv");
+    let mut failures = Vec::new();
+    let mut counts = (0, 0);
+    for (line, cols) in rows(&text) {
+        let [vector, score] = cols[..] else {
+            panic!("cvss.tsv:{line}: expected 2 columns");
+        };
+        let want: f64 = score.parse().unwrap();
+        let got = if vector.starts_with("CVSS:4.0/") {
+            counts.1 += 1;
+            cvss4_score(vector)
+        } else {
+            counts.0 += 1;
+            cvss3_base_score(vector)
+        };
+        if got.as_ref().ok() != Some(&want) {
+            failures.push(format!(
+                "cvss.tsv:{line}: {vector}: expected {want}, got {got:?}"
+            ));
+        }
+    }
+    assert_eq!(counts, (2500, 4000));
+    assert!(
+        failures.is_empty(),
+        "{} vectors differ:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

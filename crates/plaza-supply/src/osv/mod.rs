@@ -7,10 +7,11 @@
 //! - [`range`]: range compilation and evaluation.
 //! - [`ecosystem`]: OSV ecosystem spellings and package-name normalisation (PEP 503 for PyPI).
 //! - [`purl`]: package URLs → (ecosystem, name, version).
-//! - [`severity`]: CVSS v3.0/v3.1 base scores and levels.
+//! - [`severity`]: CVSS v3.0/v3.1 base scores, levels and fallbacks; [`cvss4`]: CVSS v4.0 scores.
 //! - [`index`]: [`VulnIndex`], the query side.
 //! - [`load`]: reading a directory or zip of OSV files and planning an incremental import.
 
+pub mod cvss4;
 pub mod ecosystem;
 pub mod error;
 pub mod index;
@@ -21,6 +22,7 @@ pub mod range;
 pub mod severity;
 pub mod version;
 
+pub use cvss4::cvss4_score;
 pub use ecosystem::{canonical_ecosystem, normalize_name};
 pub use error::OsvError;
 pub use index::{Match, QueryResult, Unevaluated, VulnIndex};

@@ -1,16 +1,14 @@
 //! Severity of an advisory: CVSS v3.0/v3.1 base scores computed from the vector exactly as the
 //! FIRST specifications define them (v3.1 with its `Roundup` on integers, v3.0 with the plain
-//! ceiling to one decimal), levels None/Low/Medium/High/Critical, and `database_specific.severity`
-//! (e.g. GitHub's `"HIGH"`) as fallback.
-//!
-//! CVSS v4.0 vectors are recognised but **not scored**: v4 scores come from a MacroVector lookup
-//! table of 270 expert-assigned values plus an interpolation step, which this module does not
-//! carry. Such an advisory gets the database's level when it has one, otherwise level
-//! [`SeverityLevel::Unknown`] with a reason saying so.
+//! ceiling to one decimal), CVSS v4.0 scores ([`super::cvss4`]), levels
+//! None/Low/Medium/High/Critical, and `database_specific.severity` (e.g. GitHub's `"HIGH"`) as
+//! fallback. When a record has several vectors, a CVSS v4.0 one is preferred (the newest
+//! standard), then the highest CVSS v3 score.
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::cvss4::cvss4_score;
 use super::error::OsvError;
 use super::model::{Advisory, Severity};
 
@@ -190,29 +188,31 @@ pub fn cvss3_base_score(vector: &str) -> Result<f64, OsvError> {
 }
 
 /// The severity of a set of OSV severity entries plus an optional database-specific level:
-/// the highest computed CVSS v3 score wins; otherwise the database's level; otherwise Unknown with
-/// the reason.
+/// a CVSS v4.0 score when there is one, else the highest CVSS v3 score, else the database's level,
+/// else Unknown with the reason.
 pub fn assess(entries: &[Severity], database_specific: Option<&Value>) -> SeverityInfo {
-    let mut best: Option<(f64, &str)> = None;
+    let mut best_v4: Option<(f64, &str)> = None;
+    let mut best_v3: Option<(f64, &str)> = None;
     let mut reasons: Vec<String> = Vec::new();
     for e in entries {
-        match e.kind.as_str() {
-            "CVSS_V3" => match cvss3_base_score(&e.score) {
-                Ok(s) => {
-                    if best.is_none_or(|(b, _)| s > b) {
-                        best = Some((s, e.score.as_str()));
-                    }
+        let (scored, slot) = match e.kind.as_str() {
+            "CVSS_V3" => (cvss3_base_score(&e.score), &mut best_v3),
+            "CVSS_V4" => (cvss4_score(&e.score), &mut best_v4),
+            other => {
+                reasons.push(format!("severity type `{other}` is not scored here"));
+                continue;
+            }
+        };
+        match scored {
+            Ok(s) => {
+                if slot.is_none_or(|(b, _)| s > b) {
+                    *slot = Some((s, e.score.as_str()));
                 }
-                Err(err) => reasons.push(err.to_string()),
-            },
-            "CVSS_V4" => reasons.push(format!(
-                "CVSS v4 vector `{}` not scored: v4 scoring (MacroVector table) is not implemented here",
-                e.score
-            )),
-            other => reasons.push(format!("severity type `{other}` is not scored here")),
+            }
+            Err(err) => reasons.push(err.to_string()),
         }
     }
-    if let Some((score, vector)) = best {
+    if let Some((score, vector)) = best_v4.or(best_v3) {
         return SeverityInfo {
             level: SeverityLevel::from_score(score),
             score: Some(score),
@@ -315,12 +315,26 @@ mod tests {
             kind: "CVSS_V4".into(),
             score: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N".into(),
         };
-        let info = assess(std::slice::from_ref(&v4), None);
+        let v3 = Severity {
+            kind: "CVSS_V3".into(),
+            score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H".into(),
+        };
+        let info = assess(&[v3.clone(), v4.clone()], None);
+        assert_eq!(info.score, Some(9.3), "v4 preferred over a higher v3");
+        assert_eq!(info.level, SeverityLevel::Critical);
+        let bad = Severity {
+            kind: "CVSS_V4".into(),
+            score: "CVSS:4.0/AV:N".into(),
+        };
+        let info = assess(std::slice::from_ref(&bad), None);
         assert_eq!(info.level, SeverityLevel::Unknown);
-        assert!(info.reason.unwrap().contains("v4"));
+        assert!(info.reason.unwrap().contains("base metric"));
         let db = serde_json::json!({"severity": "HIGH"});
-        let info = assess(&[v4], Some(&db));
+        let info = assess(&[bad], Some(&db));
         assert_eq!(info.level, SeverityLevel::High);
+        assert_eq!(info.source.as_deref(), Some("database_specific.severity"));
+        let info = assess(&[], None);
+        assert_eq!(info.reason.as_deref(), Some("the advisory has no severity"));
         assert_eq!(SeverityLevel::from_score(3.9), SeverityLevel::Low);
         assert_eq!(SeverityLevel::from_score(9.0), SeverityLevel::Critical);
         assert_eq!(SeverityLevel::from_score(0.0), SeverityLevel::None);
