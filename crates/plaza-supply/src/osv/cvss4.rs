@@ -1,5 +1,5 @@
 //! CVSS v4.0 scores computed from the vector as the FIRST specification defines them
-//! (https://www.first.org/cvss/v4.0/specification-document, section 8): the vector's MacroVector
+//! (<https://www.first.org/cvss/v4.0/specification-document>, section 8): the vector's MacroVector
 //! (EQ1–EQ6) gives a score from the specification's lookup table, which is then lowered by the
 //! mean proportional severity distance to the MacroVector's highest-severity vectors, and rounded
 //! to one decimal. Threat (`E`) and environmental metrics (`CR`/`IR`/`AR`, `M*`) take part as the
@@ -7,7 +7,7 @@
 //!
 //! The MacroVector scores, the highest-severity vectors per EQ and the EQ depths are the
 //! specification's data, as published in FIRST's reference calculator
-//! (https://github.com/FIRSTdotorg/cvss-v4-calculator; Copyright FIRST.ORG, Inc., Red Hat, and
+//! (<https://github.com/FIRSTdotorg/cvss-v4-calculator>; Copyright FIRST.ORG, Inc., Red Hat, and
 //! contributors; BSD-2-Clause). Scores are checked against the `cvss` Python library on thousands
 //! of vectors (tests/osv/cvss.tsv).
 

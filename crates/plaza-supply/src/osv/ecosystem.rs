@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 /// OSV's spelling of the ecosystems this module knows by name (for case-insensitive input such as
-/// `pypi`, `golang`, `cargo`). The `:suffix` of an ecosystem (`Maven:https://…`, `Debian:11`) is
+/// `pypi`, `golang`, `cargo`). The `:suffix` of an ecosystem (`Maven:<https://…>`, `Debian:11`) is
 /// kept as given.
 const KNOWN: [&str; 24] = [
     "AlmaLinux",

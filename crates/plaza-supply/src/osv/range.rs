@@ -1,5 +1,5 @@
 //! OSV range evaluation, exactly as the schema's "Evaluation" pseudocode
-//! (https://ossf.github.io/osv-schema/#evaluation), on ranges compiled once at index time.
+//! (<https://ossf.github.io/osv-schema/#evaluation>), on ranges compiled once at index time.
 //!
 //! - A version is affected when it is listed in `versions` or lies in any range.
 //! - Within a range, events are sorted by version (stable: equal versions keep their written

@@ -1,5 +1,5 @@
 //! Maven version ordering: the rules of Maven's `ComparableVersion`
-//! (https://maven.apache.org/pom.html#version-order-specification).
+//! (<https://maven.apache.org/pom.html#version-order-specification>).
 //!
 //! The version is split into items at `.` and `-` and at digit/letter transitions; a `-` (or a
 //! transition) opens a nested list. Numbers compare numerically; the known qualifiers order
