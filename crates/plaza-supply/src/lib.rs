@@ -4,6 +4,7 @@
 //! signature, provenance, OSV and secret-scanning gates will live here too, so that the CLI and
 //! the server's gates call the same functions.
 
+pub mod osv;
 pub mod sbom;
 pub mod sign;
 
