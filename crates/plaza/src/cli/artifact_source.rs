@@ -38,8 +38,17 @@ pub async fn resolve(spec: &str, suffix: &str, remote: &RemoteArgs) -> anyhow::R
         let fetched = client
             .get_manifest(repo, reference)
             .await?
-            .with_context(|| format!("{spec}: no such manifest in the registry at {}", server.server()))?;
-        let file = format!("{}-{}{suffix}", repo.replace('/', "_"), reference.replace(':', "-"));
+            .with_context(|| {
+                format!(
+                    "{spec}: no such manifest in the registry at {}",
+                    server.server()
+                )
+            })?;
+        let file = format!(
+            "{}-{}{suffix}",
+            repo.replace('/', "_"),
+            reference.replace(':', "-")
+        );
         return Ok(Artifact {
             name: format!("{repo}@{}", fetched.digest),
             bytes: fetched.bytes,
@@ -71,7 +80,8 @@ fn from_dir(dir: &Path, suffix: &str) -> anyhow::Result<Artifact> {
     if is_layout(dir) {
         let index_path = dir.join("index.json");
         let index: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(&index_path).with_context(|| format!("cannot read {}", index_path.display()))?,
+            &std::fs::read(&index_path)
+                .with_context(|| format!("cannot read {}", index_path.display()))?,
         )
         .with_context(|| format!("{} is not JSON", index_path.display()))?;
         let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
@@ -86,11 +96,20 @@ fn from_dir(dir: &Path, suffix: &str) -> anyhow::Result<Artifact> {
         let digest = only["digest"]
             .as_str()
             .and_then(|d| Digest::parse(d).ok())
-            .with_context(|| format!("{}: /manifests/0/digest is not a digest", index_path.display()))?;
+            .with_context(|| {
+                format!(
+                    "{}: /manifests/0/digest is not a digest",
+                    index_path.display()
+                )
+            })?;
         let blob = blob_path(dir, &digest);
-        let bytes = std::fs::read(&blob).with_context(|| format!("cannot read {}", blob.display()))?;
+        let bytes =
+            std::fs::read(&blob).with_context(|| format!("cannot read {}", blob.display()))?;
         if Digest::of(digest.algorithm(), &bytes) != digest {
-            bail!("{}: the manifest blob does not match its digest {digest}", dir.display());
+            bail!(
+                "{}: the manifest blob does not match its digest {digest}",
+                dir.display()
+            );
         }
         let mut out = dir.as_os_str().to_owned();
         out.push(suffix);
@@ -141,7 +160,10 @@ mod tests {
 
     #[test]
     fn references_need_a_repository_path_and_a_tag_or_digest() {
-        assert_eq!(split_reference("acme/com.example.app:1.0.0"), Some(("acme/com.example.app", "1.0.0")));
+        assert_eq!(
+            split_reference("acme/com.example.app:1.0.0"),
+            Some(("acme/com.example.app", "1.0.0"))
+        );
         assert_eq!(
             split_reference("acme/app@sha256:abc"),
             Some(("acme/app", "sha256:abc"))

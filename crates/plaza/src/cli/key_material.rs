@@ -48,7 +48,8 @@ pub fn passphrase(file: Option<&Path>) -> anyhow::Result<Option<String>> {
 pub fn private_key(spec: &str, passphrase_file: Option<&PathBuf>) -> anyhow::Result<PrivateKey> {
     let (text, from) = pem_text(spec)?;
     let pass = passphrase(passphrase_file.map(PathBuf::as_path))?;
-    PrivateKey::from_pem(&text, pass.as_deref()).with_context(|| format!("{from}: not a usable private key"))
+    PrivateKey::from_pem(&text, pass.as_deref())
+        .with_context(|| format!("{from}: not a usable private key"))
 }
 
 /// A public key from a `--key` value.

@@ -5,12 +5,17 @@
 //! arguments).
 
 mod admin;
+mod artifact_source;
+mod attest;
 mod audit;
 mod consume;
 mod deploy;
 mod findings;
 mod init;
 mod install;
+mod key_material;
+mod keygen;
+mod keys;
 mod login;
 mod oci_client;
 mod package;
@@ -21,9 +26,11 @@ mod remote;
 mod sarif;
 mod sbom;
 mod serve;
+mod sign;
 mod store_args;
 mod usage;
 mod validate;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -59,6 +66,17 @@ enum Command {
     Push(push::PushArgs),
     /// Write a CycloneDX 1.6 JSON SBOM of a Rust app from its Cargo.lock.
     Sbom(sbom::SbomArgs),
+    /// Make a signing key pair (PKCS#8 PEM private key, mode 0600; SPKI PEM public key).
+    Keygen(keygen::KeygenArgs),
+    /// Sign an artifact: a DSSE envelope over an in-toto statement of its sha256.
+    Sign(sign::SignArgs),
+    /// Verify an artifact's signature with a public key or a registered publisher's keys.
+    Verify(verify::VerifyArgs),
+    /// Attest how an artifact was built: signed SLSA Provenance v1.
+    Attest(attest::AttestArgs),
+    /// Publishers' public keys registered with the marketplace: register, list, revoke.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Pull an app version into an OCI image layout, verifying every digest.
     Pull(pull::PullArgs),
     /// Store a server URL and token for later commands.
@@ -93,6 +111,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(a) => init::run(a),
         Command::Package(a) => package::run(a),
         Command::Sbom(a) => sbom::run(a),
+        Command::Keygen(a) => keygen::run(a),
+        Command::Sign(a) => runtime()?.block_on(sign::run(a)),
+        Command::Verify(a) => runtime()?.block_on(verify::run(a)),
+        Command::Attest(a) => runtime()?.block_on(attest::run(a)),
+        Command::Keys(c) => runtime()?.block_on(keys::run(c)),
         Command::Serve(a) => runtime()?.block_on(serve::run(a)),
         Command::ConsumeUsage(a) => runtime()?.block_on(consume::run(a)),
         Command::Push(a) => runtime()?.block_on(push::run(a)),

@@ -42,8 +42,7 @@ pub struct SignArgs {
 /// Signs; exit 0 written, 2 usage or I/O error.
 pub async fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
     let key = private_key(&args.key, args.passphrase_file.as_ref())?;
-    let artifact =
-        artifact_source::resolve(&args.artifact, SIGNATURE_SUFFIX, &args.remote).await?;
+    let artifact = artifact_source::resolve(&args.artifact, SIGNATURE_SUFFIX, &args.remote).await?;
     let statement = artifact_signature_statement(&artifact.name, &artifact.bytes);
     let public = key.public_key();
     let keyid = if args.keyid == "securesystemslib" {

@@ -26,7 +26,12 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PATH|REF")]
     artifact: String,
     /// A public key (PEM file, PEM text, or env://VAR) the signature must verify with.
-    #[arg(long, value_name = "PUB", conflicts_with = "publisher", required_unless_present = "publisher")]
+    #[arg(
+        long,
+        value_name = "PUB",
+        conflicts_with = "publisher",
+        required_unless_present = "publisher"
+    )]
     key: Option<String>,
     /// A publisher registered with the marketplace (a manifest's provenance.signedBy): the
     /// signature must verify with one of its keys, valid when the signature was made.
@@ -44,9 +49,11 @@ pub struct VerifyArgs {
 
 /// Verifies; exit 0 verified, 1 not verified, 2 usage or I/O error.
 pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let artifact =
-        artifact_source::resolve(&args.artifact, SIGNATURE_SUFFIX, &args.remote).await?;
-    let sig_path = args.signature.clone().unwrap_or(artifact.default_output.clone());
+    let artifact = artifact_source::resolve(&args.artifact, SIGNATURE_SUFFIX, &args.remote).await?;
+    let sig_path = args
+        .signature
+        .clone()
+        .unwrap_or(artifact.default_output.clone());
     let envelope = std::fs::read(&sig_path).with_context(|| {
         format!(
             "cannot read the signature {}; pass --signature FILE",
