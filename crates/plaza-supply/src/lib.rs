@@ -5,6 +5,7 @@
 //! the server's gates call the same functions.
 
 pub mod sbom;
+pub mod secrets;
 
 mod error;
 

@@ -1,0 +1,144 @@
+//! The keyword prefilter: one case-insensitive Aho-Corasick pass over the input finds every rule
+//! keyword, and only the rules whose keywords occur run their regex, and only on windows around
+//! the hits. Ordinary content has few hits, so most bytes are read once, by the automaton.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::error::SecretsError;
+use super::rules::Rule;
+
+/// Keyword automaton plus, per keyword, the rules it triggers.
+#[derive(Debug)]
+pub struct Prefilter {
+    automaton: AhoCorasick,
+    /// Pattern index → indices of the rules to run. A keyword also triggers the rules of every
+    /// keyword it contains, because the automaton reports leftmost-longest, non-overlapping hits.
+    rules_of_keyword: Vec<Vec<usize>>,
+}
+
+/// Where one rule must run: merged byte windows, and the keyword hits its matches must contain.
+#[derive(Debug, Default, Clone)]
+pub struct RulePlan {
+    /// Sorted, non-overlapping `[start, end)` windows.
+    pub windows: Vec<(usize, usize)>,
+    /// Sorted `[start, end)` keyword hits for this rule.
+    pub hits: Vec<(usize, usize)>,
+}
+
+impl RulePlan {
+    /// Whether `[start, end)` contains one of the rule's keyword hits.
+    pub fn contains_hit(&self, start: usize, end: usize) -> bool {
+        let first = self.hits.partition_point(|&(s, _)| s < start);
+        self.hits
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&(s, _)| s < end)
+            .any(|&(_, e)| e <= end)
+    }
+}
+
+impl Prefilter {
+    /// Builds the automaton over all rules' keywords (deduplicated, lower-cased).
+    pub fn new(rules: &[Rule]) -> Result<Self, SecretsError> {
+        let mut keywords: Vec<String> = Vec::new();
+        for rule in rules {
+            for keyword in &rule.keywords {
+                let keyword = keyword.to_ascii_lowercase();
+                if !keywords.contains(&keyword) {
+                    keywords.push(keyword);
+                }
+            }
+        }
+        let rules_of_keyword = keywords
+            .iter()
+            .map(|keyword| {
+                rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, rule)| {
+                        rule.keywords
+                            .iter()
+                            .any(|k| keyword.contains(k.to_ascii_lowercase().as_str()))
+                    })
+                    .map(|(index, _)| index)
+                    .collect()
+            })
+            .collect();
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&keywords)
+            .map_err(|e| SecretsError::InvalidRule {
+                rule_id: "(keywords)".to_owned(),
+                problem: format!("the keyword automaton cannot be built: {e}"),
+            })?;
+        Ok(Self {
+            automaton,
+            rules_of_keyword,
+        })
+    }
+
+    /// For each rule (by index), where to run it in `haystack`; `windows[i]` is rule `i`'s
+    /// window size on each side of a hit.
+    pub fn plan(&self, haystack: &[u8], windows: &[usize]) -> Vec<RulePlan> {
+        let mut plans = vec![RulePlan::default(); windows.len()];
+        for hit in self.automaton.find_iter(haystack) {
+            let rules = self
+                .rules_of_keyword
+                .get(hit.pattern().as_usize())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for &rule in rules {
+                let (Some(plan), Some(&window)) = (plans.get_mut(rule), windows.get(rule)) else {
+                    continue;
+                };
+                plan.hits.push((hit.start(), hit.end()));
+                let start = hit.start().saturating_sub(window);
+                let end = hit.end().saturating_add(window).min(haystack.len());
+                match plan.windows.last_mut() {
+                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    _ => plan.windows.push((start, end)),
+                }
+            }
+        }
+        plans
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &str, keywords: &[&str]) -> Rule {
+        Rule::new(id, "test", keywords, "(x)").with_window(4)
+    }
+
+    #[test]
+    fn only_rules_with_keywords_present_get_windows() {
+        let rules = [rule("a", &["ghp_"]), rule("b", &["xoxb-"])];
+        let prefilter = Prefilter::new(&rules).unwrap();
+        let text = b"0123456789 GHP_abc 0123456789";
+        let plans = prefilter.plan(text, &[4, 4]);
+        assert_eq!(plans[0].windows, vec![(7, 19)]);
+        assert_eq!(plans[0].hits, vec![(11, 15)]);
+        assert!(plans[1].windows.is_empty());
+        assert!(plans[0].contains_hit(11, 18));
+        assert!(!plans[0].contains_hit(12, 18));
+    }
+
+    #[test]
+    fn close_hits_merge_and_longer_keywords_trigger_contained_ones() {
+        let rules = [
+            rule("token", &["token"]),
+            rule("bt", &["access_token$production$"]),
+        ];
+        let prefilter = Prefilter::new(&rules).unwrap();
+        let text = b"token token .......... access_token$production$x";
+        let plans = prefilter.plan(text, &[4, 4]);
+        assert_eq!(plans[0].windows.len(), 2, "{:?}", plans[0].windows);
+        assert_eq!(plans[0].windows[0], (0, 15));
+        assert_eq!(plans[0].hits.len(), 3);
+        assert_eq!(plans[1].hits.len(), 1);
+    }
+}
