@@ -358,7 +358,7 @@ pub fn builtin_rules() -> Vec<Rule> {
             "discord-bot-token",
             "Discord bot token (near the word Discord)",
             &["discord"],
-            r"(?is:discord).{0,200}?\b([MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40})(?:[^A-Za-z0-9_\-]|$)",
+            r"(?i:discord)(?s:.){0,200}?\b([MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40})(?:[^A-Za-z0-9_\-]|$)",
         )
         .with_min_entropy(3.5)
         .with_window(320),
@@ -437,7 +437,7 @@ pub fn builtin_rules() -> Vec<Rule> {
             "twilio-api-key",
             "Twilio API key SID with its context (near the word Twilio)",
             &["twilio"],
-            r"(?is:twilio).{0,200}?\b(SK[0-9a-fA-F]{32})\b",
+            r"(?i:twilio)(?s:.){0,200}?\b(SK[0-9a-fA-F]{32})\b",
         )
         .with_min_entropy(3.0)
         .with_window(320),
@@ -530,7 +530,7 @@ pub fn builtin_rules() -> Vec<Rule> {
             "private-key-pem",
             "Private key in PEM or PGP armour (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted, PGP)",
             &["private key"],
-            r"-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----(?:\r?\n|\\r?\\n)(?:[A-Za-z\-]+: [^\r\n\\]*(?:\r?\n|\\r?\\n))*(?:\r?\n|\\r?\\n)?([A-Za-z0-9+/=\r\n\t \\]{64,})",
+            r"-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----(?:\r?\n|(?:\\r)?\\n)(?:[A-Za-z\-]+: [^\r\n\\]*(?:\r?\n|(?:\\r)?\\n))*(?:\r?\n|(?:\\r)?\\n)?([A-Za-z0-9+/=\r\n\t \\]{64,})",
         )
         .with_min_entropy(3.0)
         .with_window(16 * 1024),
