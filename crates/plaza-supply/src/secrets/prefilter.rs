@@ -14,6 +14,8 @@ pub struct Prefilter {
     /// Pattern index → indices of the rules to run. A keyword also triggers the rules of every
     /// keyword it contains, because the automaton reports leftmost-longest, non-overlapping hits.
     rules_of_keyword: Vec<Vec<usize>>,
+    /// Per rule: [`Rule::assignment_within`].
+    assignment_within: Vec<Option<usize>>,
 }
 
 /// Where one rule must run: merged byte windows, and the keyword hits its matches must contain.
@@ -68,6 +70,10 @@ impl Prefilter {
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            // A DFA is about twice as fast as the default NFA here; with ~100 case-insensitive
+            // keywords the automaton's own prefilter only adds start/stop overhead.
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&keywords)
             .map_err(|e| SecretsError::InvalidRule {
                 rule_id: "(keywords)".to_owned(),
@@ -76,13 +82,21 @@ impl Prefilter {
         Ok(Self {
             automaton,
             rules_of_keyword,
+            assignment_within: rules.iter().map(|r| r.assignment_within).collect(),
         })
     }
 
     /// For each rule (by index), where to run it in `haystack`; `windows[i]` is rule `i`'s
-    /// window size on each side of a hit.
-    pub fn plan(&self, haystack: &[u8], windows: &[usize]) -> Vec<RulePlan> {
+    /// window size on each side of a hit. At most `max_hits` hits are kept per rule; the flag
+    /// says whether a rule had more (its later hits were dropped).
+    pub fn plan(
+        &self,
+        haystack: &[u8],
+        windows: &[usize],
+        max_hits: usize,
+    ) -> (Vec<RulePlan>, bool) {
         let mut plans = vec![RulePlan::default(); windows.len()];
+        let mut saturated = false;
         for hit in self.automaton.find_iter(haystack) {
             let rules = self
                 .rules_of_keyword
@@ -93,6 +107,16 @@ impl Prefilter {
                 let (Some(plan), Some(&window)) = (plans.get_mut(rule), windows.get(rule)) else {
                     continue;
                 };
+                if let Some(Some(within)) = self.assignment_within.get(rule) {
+                    let after = haystack.get(hit.end()..).unwrap_or_default();
+                    if !after.iter().take(*within).any(|&b| b == b'=' || b == b':') {
+                        continue;
+                    }
+                }
+                if plan.hits.len() >= max_hits {
+                    saturated = true;
+                    continue;
+                }
                 plan.hits.push((hit.start(), hit.end()));
                 let start = hit.start().saturating_sub(window);
                 let end = hit.end().saturating_add(window).min(haystack.len());
@@ -102,7 +126,7 @@ impl Prefilter {
                 }
             }
         }
-        plans
+        (plans, saturated)
     }
 }
 
@@ -119,12 +143,32 @@ mod tests {
         let rules = [rule("a", &["ghp_"]), rule("b", &["xoxb-"])];
         let prefilter = Prefilter::new(&rules).unwrap();
         let text = b"0123456789 GHP_abc 0123456789";
-        let plans = prefilter.plan(text, &[4, 4]);
+        let plans = prefilter.plan(text, &[4, 4], usize::MAX).0;
         assert_eq!(plans[0].windows, vec![(7, 19)]);
         assert_eq!(plans[0].hits, vec![(11, 15)]);
         assert!(plans[1].windows.is_empty());
         assert!(plans[0].contains_hit(11, 18));
         assert!(!plans[0].contains_hit(12, 18));
+    }
+
+    #[test]
+    fn assignment_rules_skip_hits_without_an_operator_after_them() {
+        let rules = [rule("g", &["password"]).with_assignment_within(6)];
+        let prefilter = Prefilter::new(&rules).unwrap();
+        let text = b"the password is long; password = x; password_hash_of_user = y";
+        let plans = prefilter.plan(text, &[4], usize::MAX).0;
+        assert_eq!(plans[0].hits, vec![(22, 30)]);
+    }
+
+    #[test]
+    fn hits_are_capped_per_rule() {
+        let rules = [rule("a", &["ab"])];
+        let prefilter = Prefilter::new(&rules).unwrap();
+        let (plans, saturated) = prefilter.plan(b"ab ab ab ab", &[1], 3);
+        assert_eq!(plans[0].hits.len(), 3);
+        assert!(saturated);
+        let (_, saturated) = prefilter.plan(b"ab ab ab", &[1], 3);
+        assert!(!saturated);
     }
 
     #[test]
@@ -135,7 +179,7 @@ mod tests {
         ];
         let prefilter = Prefilter::new(&rules).unwrap();
         let text = b"token token .......... access_token$production$x";
-        let plans = prefilter.plan(text, &[4, 4]);
+        let plans = prefilter.plan(text, &[4, 4], usize::MAX).0;
         assert_eq!(plans[0].windows.len(), 2, "{:?}", plans[0].windows);
         assert_eq!(plans[0].windows[0], (0, 15));
         assert_eq!(plans[0].hits.len(), 3);

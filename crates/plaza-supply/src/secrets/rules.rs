@@ -34,7 +34,8 @@ pub enum Check {
     None,
     /// The first dot-separated part is base64url of a JSON object with an `alg` member.
     JwtHeader,
-    /// Not a placeholder: no `${VAR}`/`<value>`/`%s` template, no dotted identifier path, not a
+    /// Not a placeholder or a reference: no `${VAR}`/`<value>`/`%s` template, no URL
+    /// (`vault://…`, a secret reference) or file path, no dotted identifier path, not a
     /// well-known dummy word such as `password` or `changeme`, not one character repeated.
     NotPlaceholder,
 }
@@ -58,6 +59,13 @@ pub struct Rule {
     pub window: usize,
     /// Extra validation of the secret.
     pub check: Check,
+    /// For `name = value` rules: a keyword hit only counts when `=` or `:` follows within this
+    /// many bytes after it. Keeps the rule off prose that merely mentions "token" or "password".
+    pub assignment_within: Option<usize>,
+    /// Every match starts exactly at a keyword hit: the regex then runs anchored at each hit
+    /// (over `window` bytes) instead of over the windows around hits, which is much cheaper for
+    /// rules with common keywords (`token`, `password`).
+    pub anchored: bool,
 }
 
 impl Rule {
@@ -72,6 +80,8 @@ impl Rule {
             min_entropy: None,
             window: DEFAULT_WINDOW,
             check: Check::None,
+            assignment_within: None,
+            anchored: false,
         }
     }
 
@@ -90,6 +100,18 @@ impl Rule {
     /// Sets the window scanned around each keyword hit.
     pub fn with_window(mut self, bytes: usize) -> Self {
         self.window = bytes;
+        self
+    }
+
+    /// Requires `=` or `:` within `bytes` after a keyword hit.
+    pub fn with_assignment_within(mut self, bytes: usize) -> Self {
+        self.assignment_within = Some(bytes);
+        self
+    }
+
+    /// Declares that every match starts at a keyword hit (see [`Rule::anchored`]).
+    pub fn anchored_at_keyword(mut self) -> Self {
+        self.anchored = true;
         self
     }
 
@@ -140,7 +162,8 @@ pub fn builtin_rules() -> Vec<Rule> {
                 r"(?:(?i:aws)[\w.\-]{{0,30}}?(?i:secret|sk|private)[\w.\-]{{0,20}}|(?i:secret_?access_?key)){ASSIGN}([A-Za-z0-9/+]{{40}})(?:[^A-Za-z0-9/+=]|$)"
             ),
         )
-        .with_min_entropy(4.0),
+        .with_min_entropy(4.0)
+        .anchored_at_keyword(),
         Rule::new(
             "gcp-service-account-key",
             "Google Cloud service-account JSON private key",
@@ -175,7 +198,8 @@ pub fn builtin_rules() -> Vec<Rule> {
                 r"(?i:account_?key|storage[_\-]?(?:account[_\-]?)?key|azure[\w.\-]{{0,30}}?key)[\w.\-]{{0,10}}{ASSIGN}([A-Za-z0-9+/]{{86}}==)"
             ),
         )
-        .with_min_entropy(4.0),
+        .with_min_entropy(4.0)
+        .anchored_at_keyword(),
         Rule::new(
             "azure-sas-token",
             "Azure shared access signature (the `sig=` of a SAS URL or token)",
@@ -211,7 +235,8 @@ pub fn builtin_rules() -> Vec<Rule> {
             &format!(
                 r"(?i:heroku)[\w.\-]{{0,30}}?(?i:api|key|token|auth)[\w.\-]{{0,20}}{ASSIGN}([0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}})\b"
             ),
-        ),
+        )
+        .anchored_at_keyword(),
         dashed_token(
             "heroku-api-key-v2",
             "Heroku API key (HRKU- format)",
@@ -464,7 +489,8 @@ pub fn builtin_rules() -> Vec<Rule> {
                 r"(?i:datadog[\w.\-]{{0,20}}?|dd[_\-])(?i:api|app(?:lication)?)[_\-]?(?i:key){ASSIGN}([a-f0-9]{{32}}(?:[a-f0-9]{{8}})?)\b"
             ),
         )
-        .with_min_entropy(3.0),
+        .with_min_entropy(3.0)
+        .anchored_at_keyword(),
         alnum_token("new-relic-user-api-key", "New Relic user API key", "NRAK-", "[A-Z0-9]{27}"),
         dashed_token(
             "new-relic-insert-key",
@@ -564,7 +590,10 @@ pub fn builtin_rules() -> Vec<Rule> {
         )
         .with_secret(SecretPart::FirstGroup)
         .with_min_entropy(3.5)
-        .with_check(Check::NotPlaceholder),
+        .with_check(Check::NotPlaceholder)
+        // Key-name tail (20) + closing quote (1) + spaces (5) + operator.
+        .with_assignment_within(28)
+        .anchored_at_keyword(),
     ]
 }
 

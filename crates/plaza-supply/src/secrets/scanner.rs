@@ -30,6 +30,9 @@ pub struct ScanConfig {
     pub max_wasm_depth: usize,
     /// Findings kept per scan, allowed ones included; more set `findings_capped` (default 10,000).
     pub max_findings: usize,
+    /// Keyword hits kept per rule and region; more set `keyword_hits_capped` (default 1,000,000).
+    /// Bounds memory and time on adversarial input such as 100 MB of `token=`.
+    pub max_keyword_hits: usize,
 }
 
 impl Default for ScanConfig {
@@ -39,6 +42,7 @@ impl Default for ScanConfig {
             max_decompressed_bytes: 4 * 1024 * 1024 * 1024,
             max_wasm_depth: 32,
             max_findings: 10_000,
+            max_keyword_hits: 1_000_000,
         }
     }
 }
@@ -80,8 +84,12 @@ pub struct ScanReport {
     pub whiteouts: Vec<Whiteout>,
     /// Bytes scanned.
     pub bytes_scanned: u64,
-    /// More findings existed than [`ScanConfig::max_findings`].
+    /// More findings existed than [`ScanConfig::max_findings`] (or than eight times as many
+    /// candidate matches): later ones were not reported.
     pub findings_capped: bool,
+    /// A rule had more keyword hits in a region than [`ScanConfig::max_keyword_hits`]: the part
+    /// of the region after the cap was not searched for that rule.
+    pub keyword_hits_capped: bool,
 }
 
 impl ScanReport {
@@ -93,6 +101,7 @@ impl ScanReport {
         self.whiteouts.extend(other.whiteouts);
         self.bytes_scanned = self.bytes_scanned.saturating_add(other.bytes_scanned);
         self.findings_capped |= other.findings_capped;
+        self.keyword_hits_capped |= other.keyword_hits_capped;
     }
 
     /// Whether no (unallowed) secret was found.
@@ -139,7 +148,11 @@ impl fmt::Display for ScanReport {
             } else {
                 ""
             }
-        )
+        )?;
+        if self.keyword_hits_capped {
+            f.write_str(", keyword hits capped (scan incomplete)")?;
+        }
+        Ok(())
     }
 }
 
@@ -156,6 +169,8 @@ pub(crate) enum ContentKind {
 struct CompiledRule {
     rule: Rule,
     regex: Regex,
+    /// `^(?:regex)`, for rules anchored at their keyword hits.
+    anchored: Option<Regex>,
 }
 
 /// A compiled rule set with its allow-list and limits. Build once, scan many times; `Sync`.
@@ -210,6 +225,16 @@ impl Scanner {
                 .unicode(false)
                 .build()
                 .map_err(|e| invalid(format!("the regex does not compile: {e}")))?;
+            let anchored = if rule.anchored {
+                let pattern = format!("^(?:{})", rule.regex);
+                let anchored = RegexBuilder::new(&pattern)
+                    .unicode(false)
+                    .build()
+                    .map_err(|e| invalid(format!("the anchored regex does not compile: {e}")))?;
+                Some(anchored)
+            } else {
+                None
+            };
             if let SecretPart::Group(group) = rule.secret {
                 if group == 0 || group >= regex.captures_len() {
                     return Err(invalid(format!(
@@ -218,7 +243,11 @@ impl Scanner {
                     )));
                 }
             }
-            compiled.push(CompiledRule { rule, regex });
+            compiled.push(CompiledRule {
+                rule,
+                regex,
+                anchored,
+            });
         }
         let plain: Vec<Rule> = compiled.iter().map(|c| c.rule.clone()).collect();
         let prefilter = Prefilter::new(&plain)?;
@@ -271,7 +300,9 @@ impl Scanner {
             bytes
         };
         report.bytes_scanned = report.bytes_scanned.saturating_add(bytes.len() as u64);
-        let mut candidates = self.candidates(bytes);
+        let (mut candidates, hits_capped, candidates_capped) = self.candidates(bytes);
+        report.keyword_hits_capped |= hits_capped;
+        report.findings_capped |= candidates_capped;
         if candidates.is_empty() {
             return;
         }
@@ -331,15 +362,47 @@ impl Scanner {
     }
 
     /// Every rule match that passes its checks, as secret byte ranges.
-    fn candidates(&self, bytes: &[u8]) -> Vec<Candidate> {
-        let plans = self.prefilter.plan(bytes, &self.windows);
+    /// Also says whether keyword hits, and candidates, were capped.
+    fn candidates(&self, bytes: &[u8]) -> (Vec<Candidate>, bool, bool) {
+        let (plans, hits_capped) =
+            self.prefilter
+                .plan(bytes, &self.windows, self.config.max_keyword_hits);
+        let max_candidates = self.config.max_findings.saturating_mul(8);
         let mut out = Vec::new();
         for (index, (rule, plan)) in self.rules.iter().zip(&plans).enumerate() {
+            if out.len() >= max_candidates {
+                return (out, hits_capped, true);
+            }
+            if let Some(anchored) = &rule.anchored {
+                // One anchored attempt per keyword hit.
+                for &(hit_start, _) in &plan.hits {
+                    if out.len() >= max_candidates {
+                        return (out, hits_capped, true);
+                    }
+                    let end = hit_start.saturating_add(rule.rule.window).min(bytes.len());
+                    let Some(slice) = bytes.get(hit_start..end) else {
+                        continue;
+                    };
+                    if let Some(captures) = anchored.captures(slice) {
+                        if let Some((start, end)) = self.accept(rule, &captures, slice) {
+                            out.push(Candidate {
+                                rule: index,
+                                start: hit_start + start,
+                                end: hit_start + end,
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
             for &(window_start, window_end) in &plan.windows {
                 let Some(window) = bytes.get(window_start..window_end) else {
                     continue;
                 };
                 for captures in rule.regex.captures_iter(window) {
+                    if out.len() >= max_candidates {
+                        return (out, hits_capped, true);
+                    }
                     let Some(whole) = captures.get(0) else {
                         continue;
                     };
@@ -347,33 +410,38 @@ impl Scanner {
                     {
                         continue;
                     }
-                    let part = match rule.rule.secret {
-                        SecretPart::WholeMatch => Some(whole),
-                        SecretPart::Group(group) => captures.get(group),
-                        SecretPart::FirstGroup => captures.iter().skip(1).flatten().next(),
-                    };
-                    let Some(part) = part else { continue };
-                    let (start, end) = trim(window, part.start(), part.end());
-                    let Some(secret) = window.get(start..end).filter(|s| !s.is_empty()) else {
-                        continue;
-                    };
-                    if rule
-                        .rule
-                        .min_entropy
-                        .is_some_and(|min| shannon_entropy(secret) < min)
-                        || !passes_check(rule.rule.check, secret)
-                    {
-                        continue;
+                    if let Some((start, end)) = self.accept(rule, &captures, window) {
+                        out.push(Candidate {
+                            rule: index,
+                            start: window_start + start,
+                            end: window_start + end,
+                        });
                     }
-                    out.push(Candidate {
-                        rule: index,
-                        start: window_start + start,
-                        end: window_start + end,
-                    });
                 }
             }
         }
-        out
+        (out, hits_capped, false)
+    }
+
+    /// The secret's range in `haystack` if the match passes the rule's entropy and shape checks.
+    fn accept(
+        &self,
+        rule: &CompiledRule,
+        captures: &regex::bytes::Captures<'_>,
+        haystack: &[u8],
+    ) -> Option<(usize, usize)> {
+        let part = match rule.rule.secret {
+            SecretPart::WholeMatch => captures.get(0),
+            SecretPart::Group(group) => captures.get(group),
+            SecretPart::FirstGroup => captures.iter().skip(1).flatten().next(),
+        }?;
+        let (start, end) = trim(haystack, part.start(), part.end());
+        let secret = haystack.get(start..end).filter(|s| !s.is_empty())?;
+        let entropy_ok = rule
+            .rule
+            .min_entropy
+            .is_none_or(|min| shannon_entropy(secret) >= min);
+        (entropy_ok && passes_check(rule.rule.check, secret)).then_some((start, end))
     }
 }
 
@@ -490,8 +558,10 @@ fn is_placeholder(value: &[u8]) -> bool {
     let Some(&first) = value.first() else {
         return true;
     };
-    if matches!(first, b'$' | b'{' | b'<' | b'%')
+    if matches!(first, b'$' | b'{' | b'<' | b'%' | b'/' | b'~')
+        || value.starts_with(b"./")
         || value.windows(2).any(|w| w == b"${" || w == b"{{")
+        || value.windows(3).any(|w| w == b"://")
         || value.iter().all(|&b| b == first)
         || value.iter().all(|&b| matches!(b, b'x' | b'X' | b'*'))
     {

@@ -269,6 +269,29 @@ fn findings_locate_text_by_line_and_column_and_binary_by_offset() {
     assert_eq!(f.location.to_string(), "blob.bin+0x6");
 }
 
+#[test]
+fn adversarial_input_is_bounded_and_says_so() {
+    let config = ScanConfig {
+        max_findings: 100,
+        max_keyword_hits: 1000,
+        ..ScanConfig::default()
+    };
+    let scanner = Scanner::new(builtin_rules(), AllowList::new(), config).unwrap();
+    let many = (0..900)
+        .map(|i| format!("password = \"Xk9q{i:06}Lm2Pz7Rt\"\n"))
+        .collect::<String>();
+    let report = scanner.scan_bytes("many.env", many.as_bytes());
+    assert_eq!(report.findings.len(), 100);
+    assert!(report.findings_capped && !report.keyword_hits_capped);
+    assert!(report.to_string().contains("findings capped"));
+    let hits = "token=1 ".repeat(5000);
+    let report = scanner.scan_bytes("hits.txt", hits.as_bytes());
+    assert!(report.keyword_hits_capped);
+    assert!(report.to_string().contains("scan incomplete"));
+    let plain = scanner.scan_bytes("few.txt", "token=1 ".repeat(10).as_bytes());
+    assert!(!plain.keyword_hits_capped && !plain.findings_capped);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Allow-list
 
