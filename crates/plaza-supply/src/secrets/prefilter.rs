@@ -11,11 +11,12 @@ use super::rules::Rule;
 #[derive(Debug)]
 pub struct Prefilter {
     automaton: AhoCorasick,
-    /// Pattern index → indices of the rules to run. A keyword also triggers the rules of every
-    /// keyword it contains, because the automaton reports leftmost-longest, non-overlapping hits.
+    /// Pattern index → indices of the rules that list the keyword.
     rules_of_keyword: Vec<Vec<usize>>,
     /// Per rule: [`Rule::assignment_within`].
     assignment_within: Vec<Option<usize>>,
+    /// Per rule: [`Rule::anchored`] (such rules need hits, not windows).
+    anchored: Vec<bool>,
 }
 
 /// Where one rule must run: merged byte windows, and the keyword hits its matches must contain.
@@ -61,7 +62,7 @@ impl Prefilter {
                     .filter(|(_, rule)| {
                         rule.keywords
                             .iter()
-                            .any(|k| keyword.contains(k.to_ascii_lowercase().as_str()))
+                            .any(|k| k.eq_ignore_ascii_case(keyword))
                     })
                     .map(|(index, _)| index)
                     .collect()
@@ -69,7 +70,9 @@ impl Prefilter {
             .collect();
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
+            // Overlapping hits, so that a keyword inside another (`api_key` in `dd_api_key`)
+            // is still reported.
+            .match_kind(MatchKind::Standard)
             // A DFA is about twice as fast as the default NFA here; with ~100 case-insensitive
             // keywords the automaton's own prefilter only adds start/stop overhead.
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
@@ -83,6 +86,7 @@ impl Prefilter {
             automaton,
             rules_of_keyword,
             assignment_within: rules.iter().map(|r| r.assignment_within).collect(),
+            anchored: rules.iter().map(|r| r.anchored).collect(),
         })
     }
 
@@ -97,7 +101,7 @@ impl Prefilter {
     ) -> (Vec<RulePlan>, bool) {
         let mut plans = vec![RulePlan::default(); windows.len()];
         let mut saturated = false;
-        for hit in self.automaton.find_iter(haystack) {
+        for hit in self.automaton.find_overlapping_iter(haystack) {
             let rules = self
                 .rules_of_keyword
                 .get(hit.pattern().as_usize())
@@ -118,12 +122,35 @@ impl Prefilter {
                     continue;
                 }
                 plan.hits.push((hit.start(), hit.end()));
+                if self.anchored.get(rule).copied().unwrap_or(false) {
+                    continue;
+                }
                 let start = hit.start().saturating_sub(window);
                 let end = hit.end().saturating_add(window).min(haystack.len());
                 match plan.windows.last_mut() {
-                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    Some(last) if start <= last.1 => {
+                        last.0 = last.0.min(start);
+                        last.1 = last.1.max(end);
+                    }
                     _ => plan.windows.push((start, end)),
                 }
+            }
+        }
+        // Overlapping hits come in order of their end; restore start order where it differs.
+        for plan in &mut plans {
+            if !plan.hits.windows(2).all(|w| w.first() <= w.get(1)) {
+                plan.hits.sort_unstable();
+            }
+            if !plan.windows.windows(2).all(|w| w.first() <= w.get(1)) {
+                plan.windows.sort_unstable();
+                let mut merged: Vec<(usize, usize)> = Vec::with_capacity(plan.windows.len());
+                for &(start, end) in &plan.windows {
+                    match merged.last_mut() {
+                        Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                        _ => merged.push((start, end)),
+                    }
+                }
+                plan.windows = merged;
             }
         }
         (plans, saturated)
@@ -161,6 +188,15 @@ mod tests {
     }
 
     #[test]
+    fn overlapping_hits_of_one_rule_are_sorted_by_start() {
+        let rules = [rule("a", &["ecret", "xsecret", "cre"])];
+        let prefilter = Prefilter::new(&rules).unwrap();
+        let (plans, _) = prefilter.plan(b"....xsecret....", &[2], usize::MAX);
+        assert_eq!(plans[0].hits, vec![(4, 11), (6, 11), (7, 10)]);
+        assert_eq!(plans[0].windows, vec![(2, 13)]);
+    }
+
+    #[test]
     fn hits_are_capped_per_rule() {
         let rules = [rule("a", &["ab"])];
         let prefilter = Prefilter::new(&rules).unwrap();
@@ -172,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn close_hits_merge_and_longer_keywords_trigger_contained_ones() {
+    fn close_hits_merge_and_keywords_inside_longer_ones_are_reported() {
         let rules = [
             rule("token", &["token"]),
             rule("bt", &["access_token$production$"]),
