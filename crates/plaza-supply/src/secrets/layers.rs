@@ -6,6 +6,7 @@
 //! from the image. Decompressed bytes are capped per layer against decompression bombs.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
 
@@ -62,28 +63,45 @@ impl Scanner {
         for (index, layer) in layers.into_iter().enumerate() {
             self.scan_layer(index, layer, &mut report, &mut files)?;
         }
-        for file in files {
-            let deleted_in = report
-                .whiteouts
-                .iter()
-                .filter(|w| w.layer > file.layer && deletes(w, &file.path))
-                .map(|w| w.layer)
-                .min();
+        // Whiteouts indexed by (path, opaque) → layers, so that marking deleted files costs
+        // O(files × path depth), whatever the number of whiteouts.
+        let mut index: BTreeMap<(&str, bool), Vec<usize>> = BTreeMap::new();
+        for w in &report.whiteouts {
+            index
+                .entry((w.path.as_str(), w.opaque))
+                .or_default()
+                .push(w.layer);
+        }
+        let mut marks = Vec::new();
+        for file in &files {
+            let later = |key: (&str, bool)| {
+                index
+                    .get(&key)
+                    .and_then(|layers| layers.iter().copied().filter(|&l| l > file.layer).min())
+            };
+            let mut deleted_in = later((file.path.as_str(), false));
+            let mut dir = file.path.as_str();
+            loop {
+                dir = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+                let here = [
+                    later((dir, true)),
+                    (!dir.is_empty()).then(|| later((dir, false))).flatten(),
+                ];
+                deleted_in = here.into_iter().flatten().chain(deleted_in).min();
+                if dir.is_empty() {
+                    break;
+                }
+            }
             if let Some(layer) = deleted_in {
-                for finding in report
-                    .findings
-                    .get_mut(file.findings.clone())
-                    .unwrap_or_default()
-                {
-                    finding.deleted_by_whiteout_in_layer = Some(layer);
-                }
-                for allowed in report
-                    .allowed
-                    .get_mut(file.allowed.clone())
-                    .unwrap_or_default()
-                {
-                    allowed.finding.deleted_by_whiteout_in_layer = Some(layer);
-                }
+                marks.push((file.findings.clone(), file.allowed.clone(), layer));
+            }
+        }
+        for (findings, allowed, layer) in marks {
+            for finding in report.findings.get_mut(findings).unwrap_or_default() {
+                finding.deleted_by_whiteout_in_layer = Some(layer);
+            }
+            for allowed in report.allowed.get_mut(allowed).unwrap_or_default() {
+                allowed.finding.deleted_by_whiteout_in_layer = Some(layer);
             }
         }
         Ok(report)
@@ -227,43 +245,9 @@ fn normalize(path: &str) -> String {
     p.trim_end_matches('/').to_owned()
 }
 
-/// Whether a whiteout removes `path` (from a lower layer).
-fn deletes(whiteout: &Whiteout, path: &str) -> bool {
-    let under = |dir: &str| {
-        dir.is_empty()
-            || path
-                .strip_prefix(dir)
-                .is_some_and(|rest| rest.starts_with('/'))
-    };
-    if whiteout.opaque {
-        under(&whiteout.path)
-    } else {
-        path == whiteout.path || (!whiteout.path.is_empty() && under(&whiteout.path))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn whiteout(path: &str, opaque: bool) -> Whiteout {
-        Whiteout {
-            layer: 1,
-            layer_label: "l1".into(),
-            path: path.into(),
-            opaque,
-        }
-    }
-
-    #[test]
-    fn whiteout_matching() {
-        assert!(deletes(&whiteout("etc/app.env", false), "etc/app.env"));
-        assert!(deletes(&whiteout("etc", false), "etc/app.env"));
-        assert!(!deletes(&whiteout("etc/app", false), "etc/app.env"));
-        assert!(deletes(&whiteout("etc", true), "etc/sub/app.env"));
-        assert!(!deletes(&whiteout("etc", true), "etcetera/x"));
-        assert!(deletes(&whiteout("", true), "anything"));
-    }
 
     #[test]
     fn paths_are_normalised() {

@@ -630,6 +630,49 @@ fn layers_tar_and_gzip_with_whiteouts_and_deleted_files() {
 }
 
 #[test]
+fn whiteouts_delete_the_path_and_what_is_under_it_from_lower_layers_only() {
+    let secret = |n: u8| {
+        format!(
+            "x = ghp_{}{}\n",
+            char::from(b'a' + n),
+            "B3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"
+        )
+    };
+    let l0 = tar_of(&[
+        ("etc/app.env", secret(0).as_bytes()),
+        ("srv/data/sub/x.txt", secret(1).as_bytes()),
+        ("var/lib/y.txt", secret(2).as_bytes()),
+        ("opt/z.txt", secret(3).as_bytes()),
+    ]);
+    let l1 = tar_of(&[
+        ("etc/.wh.app", b""),      // not etc/app.env
+        ("srv/.wh.data", b""),     // deletes the directory srv/data
+        ("var/.wh..wh..opq", b""), // hides everything under var/ from lower layers
+        ("var/new.txt", secret(4).as_bytes()),
+    ]);
+    let l2 = tar_of(&[("opt/.wh.z.txt", b""), ("var/.wh..wh..opq", b"")]);
+    let report = scanner()
+        .scan_layers([layer("l0", l0), layer("l1", l1), layer("l2", l2)])
+        .unwrap();
+    let deleted: BTreeMap<&str, Option<usize>> = report
+        .findings
+        .iter()
+        .map(|f| (f.location.label.as_str(), f.deleted_by_whiteout_in_layer))
+        .collect();
+    let expected: BTreeMap<&str, Option<usize>> = [
+        ("l0!etc/app.env", None),
+        ("l0!srv/data/sub/x.txt", Some(1)),
+        ("l0!var/lib/y.txt", Some(1)),
+        ("l0!opt/z.txt", Some(2)),
+        ("l1!var/new.txt", Some(2)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(deleted, expected);
+    assert_eq!(report.whiteouts.len(), 5);
+}
+
+#[test]
 fn oversized_files_are_truncated_and_reported() {
     let mut big = vec![b'a'; 4096];
     big.extend_from_slice(TOKEN.as_bytes());
