@@ -279,6 +279,11 @@ impl Scanner {
         report
     }
 
+    /// Whether any rule matches somewhere in `bytes` (allow-list not applied).
+    pub(crate) fn matches_any(&self, bytes: &[u8]) -> bool {
+        !self.candidates(bytes).0.is_empty()
+    }
+
     /// Scans one region into `report`. `file_offset` is the region's offset in its file.
     pub(crate) fn scan_region(
         &self,

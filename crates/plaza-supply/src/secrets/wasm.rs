@@ -25,6 +25,9 @@ pub(crate) struct Region {
     pub start: usize,
     /// Offset after its last byte.
     pub end: usize,
+    /// For a custom section: the `[start, end)` of its name, which the scanner checks before
+    /// putting it into a label (a name could itself be a secret).
+    pub name: Option<(usize, usize)>,
 }
 
 /// Whether `bytes` starts like a Wasm module or component.
@@ -205,16 +208,11 @@ impl Walker<'_> {
     fn custom(&mut self, start: usize, end: usize, prefix: &str) -> Result<(), SecretsError> {
         let mut cursor = Cursor { pos: start, end };
         let (name_start, name_end) = self.vec(&mut cursor, "a custom section name")?;
-        let name = self
-            .bytes
-            .get(name_start..name_end)
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        let name: String = name.chars().take(64).collect();
         self.out.push(Region {
-            path: format!("{prefix}custom section {name:?}"),
+            path: format!("{prefix}custom section"),
             start: cursor.pos,
             end,
+            name: Some((name_start, name_end)),
         });
         Ok(())
     }
@@ -245,6 +243,7 @@ impl Walker<'_> {
                 path: format!("{prefix}data segment[{index}]"),
                 start: bytes_start,
                 end: bytes_end,
+                name: None,
             });
         }
         if cursor.pos != end {
@@ -297,8 +296,29 @@ impl Scanner {
             let Some(content) = bytes.get(region.start..region.end) else {
                 continue;
             };
+            let mut path = region.path;
+            if let Some(name) = region
+                .name
+                .and_then(|(s, e)| bytes.get(s..e).map(|n| (s, n)))
+            {
+                let (name_start, name) = name;
+                if self.matches_any(name) {
+                    // The name itself holds a secret: report it, and keep it out of labels.
+                    path = format!("{path} @0x{:x}", region.start);
+                    self.scan_region(
+                        &format!("{label}!{path} name"),
+                        name,
+                        ContentKind::Binary,
+                        Some(name_start as u64),
+                        &mut report,
+                    );
+                } else {
+                    let name: String = String::from_utf8_lossy(name).chars().take(64).collect();
+                    path = format!("{path} {name:?}");
+                }
+            }
             self.scan_region(
-                &format!("{label}!{}", region.path),
+                &format!("{label}!{path}"),
                 content,
                 ContentKind::Binary,
                 Some(region.start as u64),
@@ -372,12 +392,10 @@ pub(crate) mod tests {
         let paths: Vec<_> = regions.iter().map(|r| r.path.as_str()).collect();
         assert_eq!(
             paths,
-            [
-                "custom section \"note\"",
-                "data segment[0]",
-                "data segment[1]"
-            ]
+            ["custom section", "data segment[0]", "data segment[1]"]
         );
+        let (name_start, name_end) = regions[0].name.unwrap();
+        assert_eq!(&bytes[name_start..name_end], b"note");
         assert_eq!(&bytes[regions[0].start..regions[0].end], b"hello");
         assert_eq!(&bytes[regions[1].start..regions[1].end], b"active!");
         assert_eq!(&bytes[regions[2].start..regions[2].end], b"passive");
@@ -398,7 +416,7 @@ pub(crate) mod tests {
         ]);
         let regions = regions("c.wasm", &bytes, 8).unwrap();
         let paths: Vec<_> = regions.iter().map(|r| r.path.as_str()).collect();
-        assert!(paths.contains(&"custom section \"c\""), "{paths:?}");
+        assert!(paths.contains(&"custom section"), "{paths:?}");
         assert!(paths.contains(&"module[0]/data segment[0]"), "{paths:?}");
         assert!(
             paths.contains(&"component[0]/module[0]/data segment[0]"),

@@ -492,6 +492,21 @@ fn wasm_module_data_segments_and_custom_sections_are_scanned_with_locations() {
 }
 
 #[test]
+fn a_custom_section_name_that_is_a_secret_is_reported_and_kept_out_of_labels() {
+    let mut bytes = module_with_data(b"plain");
+    bytes.extend(custom(TOKEN, b"payload"));
+    let report = scanner().scan_wasm("n.wasm", &bytes).unwrap();
+    assert_eq!(rule_ids(&report), ["github-pat"]);
+    let label = &report.findings[0].location.label;
+    assert!(
+        label.starts_with("n.wasm!custom section @0x") && label.ends_with(" name"),
+        "{label}"
+    );
+    let output = format!("{report:?} {report}");
+    assert!(!output.contains(&TOKEN[4..]), "{output}");
+}
+
+#[test]
 fn wasm_component_nested_modules_and_components_are_walked() {
     let m0 = module_with_data(b"nothing to see");
     let m1 = module_with_data(TOKEN.as_bytes());
