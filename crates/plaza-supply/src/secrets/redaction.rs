@@ -108,10 +108,8 @@ mod tests {
 
     #[test]
     fn redaction_shows_at_most_four_characters_and_a_quarter() {
-        assert_eq!(
-            redact(b"ghp_0123456789abcdef0123456789abcdef0123"),
-            "ghp_…(40 bytes)"
-        );
+        let token = b"ghp_0123456789abcdef0123456789abcdef0123"; // plaza:allow-secret (made up)
+        assert_eq!(redact(token), "ghp_…(40 bytes)");
         assert_eq!(redact(b"hunter2hunter"), "hun…(13 bytes)");
         assert_eq!(redact(b"abc"), "…(3 bytes)");
         assert_eq!(redact(b"\x00\x01\x02\x03\x04\x05\x06\x07"), "??…(8 bytes)");

@@ -38,6 +38,10 @@ pub enum Check {
     /// (`vault://…`, a secret reference) or file path, no dotted identifier path, not a
     /// well-known dummy word such as `password` or `changeme`, not one character repeated.
     NotPlaceholder,
+    /// For `name = value` rules: [`Check::NotPlaceholder`], and the value is not a plain word or
+    /// identifier (no digit, only letters or lower-case words), and the name does not end like a
+    /// reference or metadata key (`…Name`, `…_type`, `…_file`, `…_id`, `…_url`).
+    Assignment,
 }
 
 /// One kind of credential.
@@ -590,7 +594,7 @@ pub fn builtin_rules() -> Vec<Rule> {
         )
         .with_secret(SecretPart::FirstGroup)
         .with_min_entropy(3.5)
-        .with_check(Check::NotPlaceholder)
+        .with_check(Check::Assignment)
         // Key-name tail (20) + closing quote (1) + spaces (5) + operator.
         .with_assignment_within(28)
         .anchored_at_keyword(),

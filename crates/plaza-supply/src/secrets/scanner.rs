@@ -446,7 +446,8 @@ impl Scanner {
             .rule
             .min_entropy
             .is_none_or(|min| shannon_entropy(secret) >= min);
-        (entropy_ok && passes_check(rule.rule.check, secret)).then_some((start, end))
+        let whole = captures.get(0).map_or(secret, |m| m.as_bytes());
+        (entropy_ok && passes_check(rule.rule.check, secret, whole)).then_some((start, end))
     }
 }
 
@@ -519,12 +520,49 @@ fn is_kebab_case(id: &str) -> bool {
         })
 }
 
-fn passes_check(check: Check, secret: &[u8]) -> bool {
+fn passes_check(check: Check, secret: &[u8], whole_match: &[u8]) -> bool {
     match check {
         Check::None => true,
         Check::JwtHeader => is_jwt(secret),
         Check::NotPlaceholder => !is_placeholder(secret),
+        Check::Assignment => {
+            !is_placeholder(secret) && !is_word_like(secret) && !names_a_reference(whole_match)
+        }
     }
+}
+
+/// Key-name endings that make the value a reference or metadata, not a secret
+/// (`secretName`, `token_type`, `password_file`, `api_key_id`).
+const REFERENCE_KEY_SUFFIXES: &[&str] = &[
+    "name", "ref", "id", "file", "path", "type", "hint", "url", "uri", "len", "length", "field",
+    "header", "endpoint", "policy", "prefix", "format", "kind", "mode", "env", "var",
+];
+
+/// Whether the key of a `key = value` match ends like a reference (`…_name`, `…Type`).
+fn names_a_reference(whole_match: &[u8]) -> bool {
+    let key_end = whole_match
+        .iter()
+        .position(|&b| matches!(b, b'"' | b'\'' | b'`' | b'=' | b':') || b.is_ascii_whitespace())
+        .unwrap_or(whole_match.len());
+    let key = whole_match
+        .get(..key_end)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    REFERENCE_KEY_SUFFIXES
+        .iter()
+        .any(|suffix| key.ends_with(suffix.as_bytes()))
+}
+
+/// Words and identifiers rather than random strings: no digit, and either only letters
+/// (`DownstreamCredential`) or lower-case words with separators (`downstream-token`).
+fn is_word_like(value: &[u8]) -> bool {
+    if value.iter().any(u8::is_ascii_digit) {
+        return false;
+    }
+    value.iter().all(u8::is_ascii_alphabetic)
+        || value
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn is_jwt(token: &[u8]) -> bool {
@@ -563,8 +601,9 @@ fn is_placeholder(value: &[u8]) -> bool {
     let Some(&first) = value.first() else {
         return true;
     };
-    if matches!(first, b'$' | b'{' | b'<' | b'%' | b'/' | b'~')
+    if matches!(first, b'$' | b'{' | b'<' | b'%' | b'/' | b'~' | b'&' | b'*')
         || value.starts_with(b"./")
+        || value.to_ascii_lowercase().starts_with(b"urn:")
         || value.windows(2).any(|w| w == b"${" || w == b"{{")
         || value.windows(3).any(|w| w == b"://")
         || value.iter().all(|&b| b == first)
@@ -619,6 +658,31 @@ mod tests {
         for value in ["q8Zr-T1vX.k3Lp", "hunter2", "s3cr3t!x"] {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
+    }
+
+    #[test]
+    fn assignment_check_rejects_words_references_and_metadata_keys() {
+        let ok = |secret: &str, whole: &str| {
+            passes_check(Check::Assignment, secret.as_bytes(), whole.as_bytes())
+        };
+        assert!(ok("Xk9qLm2Pz7Rt", "password = \"Xk9qLm2Pz7Rt\""));
+        assert!(!ok(
+            "DownstreamCredential",
+            "credential = DownstreamCredential"
+        ));
+        assert!(!ok(
+            "downstream-token",
+            "\"access_token\": \"downstream-token\""
+        ));
+        assert!(!ok(
+            "budget-bot-7c21-token",
+            "secretName: budget-bot-7c21-token"
+        ));
+        assert!(!ok("Xk9qLm2Pz7Rt", "token_type = \"Xk9qLm2Pz7Rt\""));
+        assert!(!ok(
+            "urn:ietf:params:oauth:token-type:jwt",
+            "token: \"urn:ietf:params:oauth:token-type:jwt\""
+        ));
     }
 
     #[test]
