@@ -117,6 +117,39 @@ fn the_rule_set_covers_at_least_forty_credential_types() {
     assert!(rules.len() >= 40, "{} rules", rules.len());
 }
 
+/// The rule table in docs/secrets.md is the rule set (`PLAZA_BLESS=1` rewrites it).
+#[test]
+fn the_documented_rule_table_is_the_rule_set() {
+    let path = crate_dir().join("../../docs/secrets.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let begin = doc.find("<!-- rules:").expect("rules marker");
+    let begin = begin + doc[begin..].find("-->\n").expect("marker end") + 4;
+    let end = doc.find("<!-- end of rules -->").expect("end marker");
+    let mut table = String::from("| id | finds | keywords | min. entropy |\n|---|---|---|---|\n");
+    for rule in builtin_rules() {
+        let keywords: Vec<String> = rule.keywords.iter().map(|k| format!("`{k}`")).collect();
+        let entropy = rule
+            .min_entropy
+            .map_or(String::new(), |e| format!("{e:.1}"));
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            rule.id,
+            rule.description,
+            keywords.join(" ").replace('|', "\\|"),
+            entropy
+        ));
+    }
+    let actual = format!("{}{}{}", &doc[..begin], table, &doc[end..]);
+    if std::env::var_os("PLAZA_BLESS").is_some_and(|v| v != "0" && !v.is_empty()) {
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    assert!(
+        actual == doc,
+        "docs/secrets.md's rule table is out of date; run PLAZA_BLESS=1 cargo test -p plaza-supply"
+    );
+}
+
 #[test]
 fn every_rule_finds_its_positive_samples_and_not_its_negative_ones() {
     let scanner = scanner();
