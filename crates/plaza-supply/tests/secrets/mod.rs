@@ -597,6 +597,57 @@ fn malformed_wasm_is_an_error_with_an_offset() {
     assert!(err.to_string().contains("offset 0"), "{err}");
 }
 
+#[test]
+fn mutated_and_truncated_wasm_never_panics() {
+    let scanner = scanner();
+    let m = module_with_data(TOKEN.as_bytes());
+    let base = component(&[
+        section(1, &m),
+        section(4, &component(&[section(1, &m)])),
+        custom("n", b"payload"),
+    ]);
+    let mut rng = Rng::new("wasm-mutations");
+    let (mut ok, mut err) = (0, 0);
+    for _ in 0..3000 {
+        let mut bytes = base.clone();
+        for _ in 0..1 + rng.next() % 3 {
+            let i = (rng.next() % bytes.len() as u64) as usize;
+            bytes[i] = (rng.next() & 0xff) as u8;
+        }
+        match scanner.scan_wasm("m.wasm", &bytes) {
+            Ok(_) => ok += 1,
+            Err(SecretsError::MalformedWasm { offset, .. }) => {
+                assert!(offset <= bytes.len() as u64);
+                err += 1;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert!(ok > 0 && err > 0, "{ok} ok, {err} errors");
+    let hello = std::fs::read(crate_dir().join("../../examples/apps/hello/hello.wasm")).unwrap();
+    for cut in (0..hello.len()).step_by(hello.len() / 150 + 1) {
+        let _ = scanner.scan_wasm("hello.wasm", &hello[..cut]);
+    }
+}
+
+#[test]
+fn mutated_layers_never_panic() {
+    let scanner = scanner();
+    let plain = tar_of(&[("a/b.txt", TOKEN.as_bytes()), ("a/.wh.c", b""), ("d", b"x")]);
+    let gz = gzip(&plain);
+    let mut rng = Rng::new("tar-mutations");
+    for base in [plain, gz] {
+        for _ in 0..500 {
+            let mut bytes = base.clone();
+            let i = (rng.next() % bytes.len() as u64) as usize;
+            bytes[i] = (rng.next() & 0xff) as u8;
+            let cut = bytes.len() - (rng.next() % 64) as usize;
+            bytes.truncate(cut);
+            let _ = scanner.scan_layers([layer("m", bytes)]);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Container layers
 
