@@ -107,3 +107,5 @@ fn the_committed_example_sboms_are_what_the_generator_writes() {
         failures.join("\n")
     );
 }
+
+mod secrets;
