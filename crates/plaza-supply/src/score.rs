@@ -499,10 +499,12 @@ fn vulnerabilities_factor(
                 b.name()
             ),
         };
-        format!(
-            "{}; {scope}; penalty {penalty} of {MAX_VULNS}",
-            parts.join(", ")
-        )
+        let counted = if penalty > i64::from(MAX_VULNS) {
+            format!("penalty {penalty} points, of which {MAX_VULNS} count")
+        } else {
+            format!("penalty {penalty} points")
+        };
+        format!("{}; {scope}; {counted}", parts.join(", "))
     };
     Factor {
         id: "vulnerabilities",
@@ -588,6 +590,14 @@ fn maintainers_factor(maintainers: u32, contact_email: bool) -> Factor {
     }
 }
 
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 fn scopes_factor(count: usize, breadth: ScopeBreadth, broadest: Option<&str>) -> Factor {
     let points = match breadth {
         ScopeBreadth::Narrow => 5,
@@ -596,9 +606,13 @@ fn scopes_factor(count: usize, breadth: ScopeBreadth, broadest: Option<&str>) ->
     };
     let detail = match (count, broadest) {
         (0, _) => "no scopes requested".to_string(),
-        (n, None) => format!("{n} scope(s) requested, all read-only or identity (narrow)"),
+        (n, None) => format!(
+            "{} requested, all read-only or identity (narrow)",
+            plural(n, "scope")
+        ),
         (n, Some(s)) => format!(
-            "{n} scope(s) requested; `{s}` makes the set {} (vulnerability penalties ×{})",
+            "{} requested; `{s}` makes the set {} (vulnerability penalties ×{})",
+            plural(n, "scope"),
             breadth.name(),
             match breadth {
                 ScopeBreadth::Standard => "1.25",
