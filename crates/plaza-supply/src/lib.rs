@@ -10,3 +10,4 @@ mod error;
 
 pub use error::SupplyError;
 pub use sbom::cargo::{cyclonedx_from_cargo_lock, root_info_from_cargo_toml, RootInfo};
+pub use sbom::{binding, parse_sbom, Binding, Component, Sbom, SbomError};
