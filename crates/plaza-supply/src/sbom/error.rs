@@ -40,7 +40,7 @@ pub enum SbomError {
         column: usize,
     },
     /// JSON, but not an SBOM format this parser reads, or a version of one it does not read.
-    #[error("{file}: {pointer}: {message}; {fix}")]
+    #[error("{file}: {}{message}; {fix}", at(.pointer))]
     Unsupported {
         /// The input's name.
         file: String,
@@ -53,7 +53,7 @@ pub enum SbomError {
     },
     /// A value whose meaning is lost: a wrong JSON type, a missing required field, a malformed
     /// digest.
-    #[error("{file}: {pointer}: {message}; {fix}")]
+    #[error("{file}: {}{message}; {fix}", at(.pointer))]
     Invalid {
         /// The input's name.
         file: String,
@@ -108,6 +108,15 @@ pub enum SbomError {
         /// The limit.
         limit: usize,
     },
+}
+
+/// `POINTER: `, or nothing for the whole document.
+fn at(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!("{pointer}: ")
+    }
 }
 
 impl SbomError {
