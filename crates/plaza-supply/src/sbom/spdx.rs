@@ -6,7 +6,9 @@
 //! `PACKAGE_MANAGER`), `licenseConcluded` (else `licenseDeclared`), `checksums`, `supplier` and
 //! `primaryPackagePurpose`; the `SPDXID`s of `files` and `snippets` (relationships may name them);
 //! `documentDescribes` and the `relationships`. The one package the document describes
-//! (`documentDescribes`, `DOCUMENT DESCRIBES X`, `X DESCRIBED_BY DOCUMENT`) is the subject.
+//! (`documentDescribes`, `DOCUMENT DESCRIBES X`, `X DESCRIBED_BY DOCUMENT`) is the subject; when
+//! the document describes one file instead (cargo-sbom describes `Cargo.lock`), the one package
+//! that file is `GENERATED_FROM` is, with a warning.
 //! Dependency edges between packages: `A DEPENDS_ON B` and `A CONTAINS B` give A → B;
 //! `A DEPENDENCY_OF B` (and its `DEV_`, `BUILD_`, `OPTIONAL_`, `PROVIDED_`, `TEST_`, `RUNTIME_`
 //! forms) and `A CONTAINED_BY B` give B → A. Other relationship types are checked (their
@@ -39,7 +41,8 @@ enum Element {
     Document,
     /// A package, by its index in the components read.
     Package(usize),
-    Other,
+    /// A file or snippet, by its index in the list of their ids.
+    Other(usize),
 }
 
 /// Parses an SPDX document (`root` has an `spdxVersion`).
@@ -91,24 +94,27 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
         )?;
         components.push(component);
     }
+    let mut others: Vec<String> = Vec::new();
     for key in ["files", "snippets"] {
         for (i, value) in ctx.opt_array(root, key, "")?.iter().enumerate() {
             let pointer = index(&format!("/{key}"), i);
             let obj = ctx.object(value, &pointer, "an SPDX element")?;
             let id = ctx.req_str(obj, "SPDXID", &pointer, "give every element its `SPDXID`")?;
-            register(ctx, &mut ids, id, Element::Other, child(&pointer, "SPDXID"))?;
+            let element = Element::Other(others.len());
+            register(ctx, &mut ids, id, element, child(&pointer, "SPDXID"))?;
+            others.push(id.to_owned());
         }
     }
 
-    // The described packages, in the order first stated.
-    let mut described: Vec<usize> = Vec::new();
+    // The described elements, in the order first stated.
+    let mut described: Vec<Element> = Vec::new();
     let mut describe = |e: Element| {
-        if let Element::Package(i) = e {
-            if !described.contains(&i) {
-                described.push(i);
-            }
+        if e != Element::Document && !described.contains(&e) {
+            described.push(e);
         }
     };
+    // (file or snippet, package) for `FILE GENERATED_FROM PACKAGE` and `PACKAGE GENERATES FILE`.
+    let mut generated: Vec<(usize, usize)> = Vec::new();
     for (i, v) in ctx
         .opt_array(root, "documentDescribes", "")?
         .iter()
@@ -156,18 +162,79 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
             {
                 add_edge(&mut graph, &components, b, a)
             }
+            ("GENERATED_FROM", Element::Other(f), Element::Package(p))
+            | ("GENERATES", Element::Package(p), Element::Other(f)) => generated.push((f, p)),
             _ => {}
         }
     }
 
-    let subject = match described.as_slice() {
+    let subject = choose_subject(ctx, &described, &generated, &others, &mut components);
+    Ok(Sbom {
+        format: SbomFormat::Spdx {
+            version: version.to_owned(),
+        },
+        serial: serial.map(str::to_owned),
+        subject,
+        components,
+        dependencies: graph,
+        warnings: Vec::new(),
+    })
+}
+
+/// The one described package; or, when a document describes only files (cargo-sbom describes
+/// `Cargo.lock`), the one package those files were generated from, with a warning.
+fn choose_subject(
+    ctx: &mut Ctx<'_>,
+    described: &[Element],
+    generated: &[(usize, usize)],
+    others: &[String],
+    components: &mut Vec<Component>,
+) -> Option<Component> {
+    let packages: Vec<usize> = described
+        .iter()
+        .filter_map(|e| match e {
+            Element::Package(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    let files: Vec<usize> = described
+        .iter()
+        .filter_map(|e| match e {
+            Element::Other(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    match packages.as_slice() {
         [one] if *one < components.len() => Some(components.remove(*one)),
         [] => {
-            ctx.warn(
-                "/relationships".into(),
-                "the document describes no package (no `documentDescribes`, no DESCRIBES relationship); the SBOM has no subject",
-            );
-            None
+            let mut sources: Vec<usize> = generated
+                .iter()
+                .filter(|(f, _)| files.contains(f))
+                .map(|(_, p)| *p)
+                .collect();
+            sources.sort_unstable();
+            sources.dedup();
+            match (files.as_slice(), sources.as_slice()) {
+                ([file], [p]) if *p < components.len() => {
+                    let subject = components.remove(*p);
+                    ctx.warn(
+                        "/relationships".into(),
+                        format!(
+                            "the document describes `{}`, not a package; the package it was generated from, `{}`, is taken as the subject",
+                            others.get(*file).map(String::as_str).unwrap_or_default(),
+                            subject.ref_id
+                        ),
+                    );
+                    Some(subject)
+                }
+                _ => {
+                    ctx.warn(
+                        "/relationships".into(),
+                        "the document describes no package (no `documentDescribes`, no DESCRIBES relationship naming a package); the SBOM has no subject",
+                    );
+                    None
+                }
+            }
         }
         many => {
             ctx.warn(
@@ -179,18 +246,7 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
             );
             None
         }
-    };
-
-    Ok(Sbom {
-        format: SbomFormat::Spdx {
-            version: version.to_owned(),
-        },
-        serial: serial.map(str::to_owned),
-        subject,
-        components,
-        dependencies: graph,
-        warnings: Vec::new(),
-    })
+    }
 }
 
 fn add_edge(

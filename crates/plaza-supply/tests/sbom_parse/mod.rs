@@ -1,9 +1,11 @@
-//! SBOM parsing: data-driven fixtures, binding, size and depth bounds.
+//! SBOM parsing: data-driven fixtures, binding, size and depth bounds, and (in [`interop`]) the
+//! SBOMs real tools write.
 //!
 //! - `fixtures/sbom/CASE/input.json` must give `CASE/expected.txt` ([`Sbom::summary`]) or, for the
 //!   cases named `err-*` (and only those), the error and its JSON pointer in `CASE/expected.error`.
 //!   `PLAZA_BLESS=1` rewrites the expected files; review them before committing.
 
+mod interop;
 
 use std::fs;
 use std::path::PathBuf;
