@@ -1,7 +1,8 @@
 //! CycloneDX JSON (spec versions 1.4, 1.5 and 1.6) into the [`Sbom`] model.
 //!
 //! Read: `serialNumber`; `metadata.component` (the subject); `components`, with components nested
-//! in components flattened in document order (each child records its parent); `services` (only
+//! in components flattened depth first, a parent before its children (each child records its
+//! parent), then the components nested in the subject; `services` (only
 //! their `bom-ref`s, so that dependencies may name them); `dependencies[].ref` and
 //! `dependsOn`. For each component: `bom-ref`, `name`, `version`, `purl` (exactly as written),
 //! `type`, `supplier.name`, `licenses` (`license.id`, `license.name`, `expression`) and `hashes`.
@@ -18,15 +19,21 @@ use super::detect::MAX_COMPONENT_DEPTH;
 use super::error::SbomError;
 use super::json::{child, index, shorten, Ctx};
 use super::model::{Component, License, Sbom, SbomFormat};
+use super::stream::read_top_level;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The spec versions read without a warning.
 const SUPPORTED: [&str; 3] = ["1.4", "1.5", "1.6"];
 
-/// Parses a CycloneDX document (`root` has a `bomFormat`).
-pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom, SbomError> {
-    let bom_format = ctx.req_str(root, "bomFormat", "", "set `bomFormat` to \"CycloneDX\"")?;
+/// Parses a CycloneDX document; `head` holds its `bomFormat` and `specVersion` (see
+/// [`super::stream::peek`]). `components` and `dependencies` are streamed.
+pub(crate) fn parse(
+    ctx: &mut Ctx<'_>,
+    bytes: &[u8],
+    head: &Map<String, Value>,
+) -> Result<Sbom, SbomError> {
+    let bom_format = ctx.req_str(head, "bomFormat", "", "set `bomFormat` to \"CycloneDX\"")?;
     if bom_format != "CycloneDX" {
         return Err(SbomError::Unsupported {
             file: ctx.file.to_owned(),
@@ -36,7 +43,7 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
         });
     }
     let spec_version = ctx.req_str(
-        root,
+        head,
         "specVersion",
         "",
         "add the CycloneDX version the document follows, e.g. \"specVersion\": \"1.6\"",
@@ -45,38 +52,66 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
 
     let mut refs: HashMap<String, String> = HashMap::new();
     let mut components = Vec::new();
-    // Components still to read, in reverse document order (a stack), with their nesting depth.
-    let mut pending: Vec<(&Value, String, usize, Option<String>)> = Vec::new();
+    // (index in `dependencies`, ref, dependsOn), checked once every bom-ref is known.
+    let mut deps: Vec<(usize, String, Vec<String>)> = Vec::new();
+    let file = ctx.file;
+    let rest = {
+        let mut on_item = |member: &'static str, i: usize, value: Value| {
+            if member == "components" {
+                let pointer = index("/components", i);
+                read_tree(ctx, &value, pointer, 1, None, &mut refs, &mut components)
+            } else {
+                let (from, to) = read_dependency(ctx, &value, i)?;
+                deps.push((i, from, to));
+                Ok(())
+            }
+        };
+        read_top_level(file, bytes, &["components", "dependencies"], &mut on_item)?
+    };
 
     let mut subject = None;
-    let mut subject_children: &[Value] = &[];
-    if let Some(metadata) = ctx.opt_object(root, "metadata", "")? {
+    if let Some(metadata) = ctx.opt_object(&rest, "metadata", "")? {
         if let Some(value) = metadata.get("component").filter(|v| !v.is_null()) {
-            let (component, children) =
-                read_component(ctx, value, "/metadata/component", None, &mut refs)?;
-            subject_children = children;
+            let pointer = "/metadata/component";
+            let (component, children) = read_component(ctx, value, pointer, None, &mut refs)?;
+            let base = child(pointer, "components");
+            for (i, value) in children.iter().enumerate() {
+                let parent = Some(component.ref_id.clone());
+                let p = index(&base, i);
+                read_tree(ctx, value, p, 2, parent, &mut refs, &mut components)?;
+            }
             subject = Some(component);
         }
     }
-    for (i, value) in ctx
-        .opt_array(root, "components", "")?
-        .iter()
-        .enumerate()
-        .rev()
-    {
-        pending.push((value, index("/components", i), 1, None));
-    }
-    // The subject's nested components come first: pushed last, they are on top of the stack.
-    if let Some(s) = &subject {
-        push_children(
-            &mut pending,
-            subject_children,
-            "/metadata/component",
-            2,
-            &s.ref_id,
-        );
-    }
 
+    read_services(ctx, &rest, &mut refs)?;
+    let dependencies = check_dependencies(ctx, deps, &refs)?;
+
+    Ok(Sbom {
+        format: SbomFormat::CycloneDx {
+            spec_version: spec_version.to_owned(),
+        },
+        serial: ctx.opt_str(&rest, "serialNumber", "")?.map(str::to_owned),
+        subject,
+        components,
+        dependencies,
+        warnings: Vec::new(),
+    })
+}
+
+/// A component and the components nested in it, depth first, parents before children, into
+/// `out`; `depth` is the component's own nesting depth (1 at the top level).
+fn read_tree(
+    ctx: &mut Ctx<'_>,
+    value: &Value,
+    pointer: String,
+    depth: usize,
+    parent: Option<String>,
+    refs: &mut HashMap<String, String>,
+    out: &mut Vec<Component>,
+) -> Result<(), SbomError> {
+    // Components still to read, in reverse document order (a stack), with their nesting depth.
+    let mut pending: Pending<'_> = vec![(value, pointer, depth, parent)];
     while let Some((value, pointer, depth, parent)) = pending.pop() {
         if depth > MAX_COMPONENT_DEPTH {
             return Err(SbomError::NestingTooDeep {
@@ -85,7 +120,7 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
                 limit: MAX_COMPONENT_DEPTH,
             });
         }
-        let (component, children) = read_component(ctx, value, &pointer, parent, &mut refs)?;
+        let (component, children) = read_component(ctx, value, &pointer, parent, refs)?;
         push_children(
             &mut pending,
             children,
@@ -93,22 +128,9 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
             depth + 1,
             &component.ref_id,
         );
-        components.push(component);
+        out.push(component);
     }
-
-    read_services(ctx, root, &mut refs)?;
-    let dependencies = read_dependencies(ctx, root, &refs)?;
-
-    Ok(Sbom {
-        format: SbomFormat::CycloneDx {
-            spec_version: spec_version.to_owned(),
-        },
-        serial: ctx.opt_str(root, "serialNumber", "")?.map(str::to_owned),
-        subject,
-        components,
-        dependencies,
-        warnings: Vec::new(),
-    })
+    Ok(())
 }
 
 fn check_spec_version(ctx: &mut Ctx<'_>, v: &str) -> Result<(), SbomError> {
@@ -321,9 +343,42 @@ fn read_services(
     Ok(())
 }
 
-fn read_dependencies(
-    ctx: &mut Ctx<'_>,
-    root: &Map<String, Value>,
+/// One `dependencies` entry: its `ref` and `dependsOn` as written.
+fn read_dependency(
+    ctx: &Ctx<'_>,
+    value: &Value,
+    i: usize,
+) -> Result<(String, Vec<String>), SbomError> {
+    let p = index("/dependencies", i);
+    let entry = ctx.object(value, &p, "a dependency")?;
+    let from = ctx.req_str(
+        entry,
+        "ref",
+        &p,
+        "name the `bom-ref` whose dependencies these are",
+    )?;
+    let base = child(&p, "dependsOn");
+    let mut targets = Vec::new();
+    for (j, to) in ctx.opt_array(entry, "dependsOn", &p)?.iter().enumerate() {
+        let to = to.as_str().ok_or_else(|| {
+            ctx.invalid(
+                index(&base, j),
+                format!(
+                    "a `dependsOn` entry must be a string, not {}",
+                    super::json::type_name(to)
+                ),
+                "list `bom-ref` strings in `dependsOn`",
+            )
+        })?;
+        targets.push(to.to_owned());
+    }
+    Ok((from.to_owned(), targets))
+}
+
+/// The graph, once every reference is known to name a component or service.
+fn check_dependencies(
+    ctx: &Ctx<'_>,
+    deps: Vec<(usize, String, Vec<String>)>,
     refs: &HashMap<String, String>,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, SbomError> {
     let dangling = |pointer: String, reference: &str| SbomError::DanglingReference {
@@ -335,38 +390,18 @@ fn read_dependencies(
         fix: "add the component it stands for, or remove the reference",
     };
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (i, entry) in ctx.opt_array(root, "dependencies", "")?.iter().enumerate() {
+    for (i, from, targets) in deps {
         let p = index("/dependencies", i);
-        let entry = ctx.object(entry, &p, "a dependency")?;
-        let from = ctx.req_str(
-            entry,
-            "ref",
-            &p,
-            "name the `bom-ref` whose dependencies these are",
-        )?;
-        if !refs.contains_key(from) {
-            return Err(dangling(child(&p, "ref"), from));
+        if !refs.contains_key(&from) {
+            return Err(dangling(child(&p, "ref"), &from));
         }
         let base = child(&p, "dependsOn");
-        let mut targets = BTreeSet::new();
-        for (j, to) in ctx.opt_array(entry, "dependsOn", &p)?.iter().enumerate() {
-            let tp = index(&base, j);
-            let to = to.as_str().ok_or_else(|| {
-                ctx.invalid(
-                    tp.clone(),
-                    format!(
-                        "a `dependsOn` entry must be a string, not {}",
-                        super::json::type_name(to)
-                    ),
-                    "list `bom-ref` strings in `dependsOn`",
-                )
-            })?;
+        for (j, to) in targets.iter().enumerate() {
             if !refs.contains_key(to) {
-                return Err(dangling(tp, to));
+                return Err(dangling(index(&base, j), to));
             }
-            targets.insert(to.to_owned());
         }
-        graph.entry(from.to_owned()).or_default().extend(targets);
+        graph.entry(from).or_default().extend(targets);
     }
     Ok(graph)
 }

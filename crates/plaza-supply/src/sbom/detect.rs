@@ -5,14 +5,15 @@
 //!
 //! Bounds: inputs over [`MAX_SBOM_BYTES`] are refused before parsing; JSON nested more than 128
 //! levels deep is refused by the JSON parser (no recursion without limit, no stack overflow);
-//! CycloneDX components nest at most [`MAX_COMPONENT_DEPTH`] levels. Parsing is linear in the
-//! size of the input (hash maps for references): an SBOM of 100,000 components parses in well under
-//! a second in an optimised build.
+//! CycloneDX components nest at most [`MAX_COMPONENT_DEPTH`] levels. Time is linear in the size
+//! of the input (two passes, hash maps for references). Memory: the document is never held as one
+//! `serde_json::Value` tree (15 times the input); the big arrays are read one element at a time
+//! (see `stream`), so the peak is the input, the model and the reference maps.
 
 use super::error::SbomError;
-use super::json::{type_name, Ctx};
+use super::json::Ctx;
 use super::model::Sbom;
-use serde_json::Value;
+use super::stream::{peek, Peeked};
 
 /// The largest SBOM read, in bytes (256 MiB).
 pub const MAX_SBOM_BYTES: usize = 256 * 1024 * 1024;
@@ -51,40 +52,25 @@ pub fn parse_sbom(bytes: &[u8], source: &str) -> Result<Sbom, SbomError> {
             "SPDX tag-value is not read: export the SBOM as SPDX 2.3 JSON",
         ));
     }
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| {
-        if e.to_string().starts_with("recursion limit exceeded") {
-            SbomError::TooDeep {
-                file: source.to_owned(),
-                line: e.line(),
-                column: e.column(),
-            }
-        } else {
-            let message = e.to_string();
-            let message = match message.rfind(" at line ") {
-                Some(i) => message.get(..i).unwrap_or(&message).to_owned(),
-                None => message,
-            };
-            SbomError::Syntax {
-                file: source.to_owned(),
-                line: e.line(),
-                column: e.column(),
-                message,
-                fix: "an SBOM must be one JSON document in UTF-8; regenerate it, the file may be truncated",
-            }
+    // First pass: JSON syntax, depth, the top level's shape and the format fields only.
+    let head = ["bomFormat", "specVersion", "spdxVersion", "SPDXID"];
+    let peeked = peek(bytes, &head).map_err(|e| json_error(source, &e))?;
+    let (keys, head) = match peeked {
+        Peeked::Object { keys, values } => (keys, values),
+        Peeked::NotObject(what) => {
+            return Err(unsupported(
+                &ctx,
+                &format!("the document is {what}, not an object"),
+                "an SBOM is a JSON object with `bomFormat` (CycloneDX) or `spdxVersion` (SPDX)",
+            ))
         }
-    })?;
-    let Some(obj) = root.as_object() else {
-        return Err(unsupported(
-            &ctx,
-            &format!("the document is {}, not an object", type_name(&root)),
-            "an SBOM is a JSON object with `bomFormat` (CycloneDX) or `spdxVersion` (SPDX)",
-        ));
     };
-    let mut sbom = if obj.contains_key("bomFormat") {
-        super::cyclonedx::parse(&mut ctx, obj)?
-    } else if obj.contains_key("spdxVersion") {
-        super::spdx::parse(&mut ctx, obj)?
-    } else if obj.contains_key("@context") || obj.contains_key("@graph") {
+    let has = |k: &str| keys.iter().any(|key| key == k);
+    let mut sbom = if has("bomFormat") {
+        super::cyclonedx::parse(&mut ctx, bytes, &head)?
+    } else if has("spdxVersion") {
+        super::spdx::parse(&mut ctx, bytes, &head)?
+    } else if has("@context") || has("@graph") {
         return Err(unsupported(
             &ctx,
             "the document is JSON-LD (SPDX 3?)",
@@ -99,6 +85,29 @@ pub fn parse_sbom(bytes: &[u8], source: &str) -> Result<Sbom, SbomError> {
     };
     sbom.warnings = ctx.warnings;
     Ok(sbom)
+}
+
+/// A JSON parser's error: nesting too deep, or a syntax error.
+pub(crate) fn json_error(file: &str, e: &serde_json::Error) -> SbomError {
+    let message = e.to_string();
+    if message.starts_with("recursion limit exceeded") {
+        return SbomError::TooDeep {
+            file: file.to_owned(),
+            line: e.line(),
+            column: e.column(),
+        };
+    }
+    let message = match message.rfind(" at line ") {
+        Some(i) => message.get(..i).unwrap_or(&message).to_owned(),
+        None => message,
+    };
+    SbomError::Syntax {
+        file: file.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message,
+        fix: "an SBOM must be one JSON document in UTF-8; regenerate it, the file may be truncated",
+    }
 }
 
 fn unsupported(ctx: &Ctx<'_>, message: &str, fix: &str) -> SbomError {

@@ -14,6 +14,7 @@ pub mod error;
 mod json;
 pub mod model;
 pub mod spdx;
+mod stream;
 
 pub use binding::{binding, Binding};
 pub use detect::{parse_sbom, MAX_COMPONENT_DEPTH, MAX_SBOM_BYTES};

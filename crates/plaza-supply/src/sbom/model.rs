@@ -130,8 +130,9 @@ pub struct Sbom {
     /// document `DESCRIBES` (none when it describes several or none; a warning says so). Never
     /// also in [`Sbom::components`].
     pub subject: Option<Component>,
-    /// Every other component, nested CycloneDX components flattened in document order (a parent
-    /// before its children).
+    /// Every other component: for CycloneDX, `components` flattened depth first (a parent before
+    /// its children), then the components nested in `metadata.component`; for SPDX, the packages
+    /// in document order.
     pub components: Vec<Component>,
     /// The dependency graph: a component's `ref_id` to the `ref_id`s it depends on. CycloneDX
     /// `dependencies`; SPDX `DEPENDS_ON`, `CONTAINS` (A → B) and `*DEPENDENCY_OF`,

@@ -29,6 +29,7 @@
 use super::error::SbomError;
 use super::json::{child, index, shorten, Ctx};
 use super::model::{Component, License, Sbom, SbomFormat};
+use super::stream::read_top_level;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -45,9 +46,14 @@ enum Element {
     Other(usize),
 }
 
-/// Parses an SPDX document (`root` has an `spdxVersion`).
-pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom, SbomError> {
-    let version = ctx.req_str(root, "spdxVersion", "", "set `spdxVersion` to \"SPDX-2.3\"")?;
+/// Parses an SPDX document; `head` holds its `spdxVersion` and `SPDXID` (see
+/// [`super::stream::peek`]). `packages`, `files`, `snippets` and `relationships` are streamed.
+pub(crate) fn parse(
+    ctx: &mut Ctx<'_>,
+    bytes: &[u8],
+    head: &Map<String, Value>,
+) -> Result<Sbom, SbomError> {
+    let version = ctx.req_str(head, "spdxVersion", "", "set `spdxVersion` to \"SPDX-2.3\"")?;
     if !SUPPORTED.contains(&version) {
         return Err(SbomError::Unsupported {
             file: ctx.file.to_owned(),
@@ -59,17 +65,8 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
             fix: "export the SBOM as SPDX 2.3 JSON (or as CycloneDX JSON 1.4 to 1.6)".into(),
         });
     }
-    let serial = ctx.opt_str(root, "documentNamespace", "")?;
-    if serial.is_none() {
-        ctx.warn(
-            "/documentNamespace".into(),
-            "no `documentNamespace` (SPDX requires one); the SBOM has no serial",
-        );
-    }
-    check_creation_info(ctx, root)?;
-
     let mut ids: HashMap<String, (Element, String)> = HashMap::new();
-    let doc_id = match ctx.opt_str(root, "SPDXID", "")? {
+    let doc_id = match ctx.opt_str(head, "SPDXID", "")? {
         Some(id) => id,
         None => {
             ctx.warn(
@@ -82,29 +79,52 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
     ids.insert(doc_id.to_owned(), (Element::Document, "/SPDXID".into()));
 
     let mut components: Vec<Component> = Vec::new();
-    for (i, value) in ctx.opt_array(root, "packages", "")?.iter().enumerate() {
-        let pointer = index("/packages", i);
-        let component = read_package(ctx, value, &pointer)?;
-        register(
-            ctx,
-            &mut ids,
-            &component.ref_id,
-            Element::Package(i),
-            child(&pointer, "SPDXID"),
-        )?;
-        components.push(component);
-    }
     let mut others: Vec<String> = Vec::new();
-    for key in ["files", "snippets"] {
-        for (i, value) in ctx.opt_array(root, key, "")?.iter().enumerate() {
-            let pointer = index(&format!("/{key}"), i);
-            let obj = ctx.object(value, &pointer, "an SPDX element")?;
-            let id = ctx.req_str(obj, "SPDXID", &pointer, "give every element its `SPDXID`")?;
-            let element = Element::Other(others.len());
-            register(ctx, &mut ids, id, element, child(&pointer, "SPDXID"))?;
-            others.push(id.to_owned());
-        }
+    // (index in `relationships`, spdxElementId, relationshipType, relatedSpdxElement).
+    let mut relationships: Vec<(usize, String, String, String)> = Vec::new();
+    let file = ctx.file;
+    let streamed = ["packages", "files", "snippets", "relationships"];
+    let rest = {
+        let mut on_item = |member: &'static str, i: usize, value: Value| {
+            let pointer = index(&format!("/{member}"), i);
+            match member {
+                "packages" => {
+                    let component = read_package(ctx, &value, &pointer)?;
+                    let element = Element::Package(components.len());
+                    let p = child(&pointer, "SPDXID");
+                    register(ctx, &mut ids, &component.ref_id, element, p)?;
+                    components.push(component);
+                }
+                "relationships" => {
+                    let obj = ctx.object(&value, &pointer, "a relationship")?;
+                    let fix = "a relationship has `spdxElementId`, `relationshipType` and `relatedSpdxElement`";
+                    let from = ctx.req_str(obj, "spdxElementId", &pointer, fix)?;
+                    let kind = ctx.req_str(obj, "relationshipType", &pointer, fix)?;
+                    let to = ctx.req_str(obj, "relatedSpdxElement", &pointer, fix)?;
+                    relationships.push((i, from.to_owned(), kind.to_owned(), to.to_owned()));
+                }
+                _ => {
+                    let obj = ctx.object(&value, &pointer, "an SPDX element")?;
+                    let fix = "give every element its `SPDXID`";
+                    let id = ctx.req_str(obj, "SPDXID", &pointer, fix)?;
+                    let element = Element::Other(others.len());
+                    register(ctx, &mut ids, id, element, child(&pointer, "SPDXID"))?;
+                    others.push(id.to_owned());
+                }
+            }
+            Ok(())
+        };
+        read_top_level(file, bytes, &streamed, &mut on_item)?
+    };
+
+    let serial = ctx.opt_str(&rest, "documentNamespace", "")?;
+    if serial.is_none() {
+        ctx.warn(
+            "/documentNamespace".into(),
+            "no `documentNamespace` (SPDX requires one); the SBOM has no serial",
+        );
     }
+    check_creation_info(ctx, &rest)?;
 
     // The described elements, in the order first stated.
     let mut described: Vec<Element> = Vec::new();
@@ -116,7 +136,7 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
     // (file or snippet, package) for `FILE GENERATED_FROM PACKAGE` and `PACKAGE GENERATES FILE`.
     let mut generated: Vec<(usize, usize)> = Vec::new();
     for (i, v) in ctx
-        .opt_array(root, "documentDescribes", "")?
+        .opt_array(&rest, "documentDescribes", "")?
         .iter()
         .enumerate()
     {
@@ -137,13 +157,8 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
     }
 
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (i, value) in ctx.opt_array(root, "relationships", "")?.iter().enumerate() {
-        let p = index("/relationships", i);
-        let obj = ctx.object(value, &p, "a relationship")?;
-        let fix = "a relationship has `spdxElementId`, `relationshipType` and `relatedSpdxElement`";
-        let from_id = ctx.req_str(obj, "spdxElementId", &p, fix)?;
-        let kind = ctx.req_str(obj, "relationshipType", &p, fix)?;
-        let to_id = ctx.req_str(obj, "relatedSpdxElement", &p, fix)?;
+    for (i, from_id, kind, to_id) in &relationships {
+        let p = index("/relationships", *i);
         let from = resolve(ctx, &ids, from_id, child(&p, "spdxElementId"))?;
         let to = resolve(ctx, &ids, to_id, child(&p, "relatedSpdxElement"))?;
         let (Some(from), Some(to)) = (from, to) else {
@@ -169,6 +184,7 @@ pub(crate) fn parse(ctx: &mut Ctx<'_>, root: &Map<String, Value>) -> Result<Sbom
     }
 
     let subject = choose_subject(ctx, &described, &generated, &others, &mut components);
+
     Ok(Sbom {
         format: SbomFormat::Spdx {
             version: version.to_owned(),

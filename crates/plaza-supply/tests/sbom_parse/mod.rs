@@ -105,23 +105,24 @@ fn nested_components_are_flattened_parent_first_with_their_parents() {
     assert_eq!(
         names,
         [
-            "app.wasm",
             "framework",
             "fw-core",
             "fw-core-shaded-guava",
             "fw-util",
-            "left-pad"
+            "left-pad",
+            "app.wasm"
         ]
     );
-    let guava = &sbom.components[3];
+    let guava = &sbom.components[2];
     assert_eq!(guava.parent.as_deref(), Some("fw-core"));
     assert_eq!(guava.ref_id, "#/components/0/components/0/components/0");
+    // The subject's nested components come after the top-level tree.
     assert_eq!(
-        sbom.components[0].parent,
+        sbom.components[5].parent,
         sbom.subject.as_ref().map(|s| s.ref_id.clone())
     );
     assert_eq!(
-        sbom.components[1].licenses,
+        sbom.components[0].licenses,
         [License::Name("Framework Commercial License".into())]
     );
 }
@@ -157,13 +158,23 @@ fn components_may_nest_up_to_the_limit() {
 
 #[test]
 fn hostile_nesting_fails_cleanly_without_overflowing_the_stack() {
+    // Deep nesting in a streamed array (components, relationships), in another member
+    // (metadata), and as the whole document.
     for depth in [129, 10_000, 1_000_000] {
-        let doc = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        let e = parse_sbom(doc.as_bytes(), "deep.json").unwrap_err();
-        assert!(
-            matches!(e, SbomError::TooDeep { line: 1, .. }),
-            "{depth}: {e}"
-        );
+        let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        for doc in [
+            format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{deep}]}}"#),
+            format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{deep}}}"#),
+            format!(r#"{{"spdxVersion":"SPDX-2.3","relationships":{deep}}}"#),
+        ] {
+            let e = parse_sbom(doc.as_bytes(), "deep.json").unwrap_err();
+            assert!(
+                matches!(e, SbomError::TooDeep { line: 1, .. }),
+                "{depth}: {e}"
+            );
+        }
+        let e = parse_sbom(deep.as_bytes(), "deep.json").unwrap_err();
+        assert!(e.to_string().contains("not an object"), "{depth}: {e}");
     }
     let e = parse_sbom(
         &vec![b' '; plaza_supply::sbom::MAX_SBOM_BYTES + 1],
