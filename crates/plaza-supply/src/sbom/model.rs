@@ -5,7 +5,7 @@
 //! written), licenses, hashes, the component's kind and supplier, and who depends on whom. The
 //! subject of the SBOM (CycloneDX `metadata.component`, the package an SPDX document describes) is
 //! kept apart from the other components, since it is what the SBOM is bound to (see
-//! [`super::binding`]).
+//! [`super::binding()`]).
 //!
 //! [`Sbom::summary`] renders the model as stable text (the fixture tests compare it with expected
 //! files, and a CLI can print it).
