@@ -4,7 +4,7 @@
 //! tiny Cargo project, an npm package with its lock file), copied to a temporary directory, and
 //! checks the parsed [`Sbom`] against an independent reading of the same JSON with
 //! `serde_json::Value`: the number of components (nested ones included), the subject, the multiset
-//! of purls, and the dependency edges.
+//! of purls, the number of hashes, and the dependency edges.
 //!
 //! The tools are installed by `scripts/ensure-sbom-tools` (CI runs it). Each is found as
 //! `kubernetes_validate()` in plaza-deploy's tests finds its tool: an environment variable
@@ -144,6 +144,7 @@ struct Reading {
     components: usize,
     subject: bool,
     purls: Vec<String>,
+    hashes: usize,
     edges: BTreeSet<(String, String)>,
 }
 
@@ -152,21 +153,29 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn independent_cyclonedx(doc: &Value) -> Reading {
-    fn walk(list: Option<&Value>, count: &mut usize, purls: &mut Vec<String>) {
+    fn walk<'v>(list: Option<&'v Value>, all: &mut Vec<&'v Value>) {
         for c in list.and_then(Value::as_array).into_iter().flatten() {
-            *count += 1;
-            purls.extend(str_of(c, "purl").map(str::to_owned));
-            walk(c.get("components"), count, purls);
+            all.push(c);
+            walk(c.get("components"), all);
         }
     }
-    let (mut components, mut purls) = (0, Vec::new());
+    let mut all = Vec::new();
     let subject = doc.pointer("/metadata/component");
     if let Some(s) = subject {
-        purls.extend(str_of(s, "purl").map(str::to_owned));
-        walk(s.get("components"), &mut components, &mut purls);
+        all.push(s);
+        walk(s.get("components"), &mut all);
     }
-    walk(doc.get("components"), &mut components, &mut purls);
+    walk(doc.get("components"), &mut all);
+    let mut purls: Vec<String> = all
+        .iter()
+        .filter_map(|c| str_of(c, "purl").map(str::to_owned))
+        .collect();
     purls.sort();
+    let hashes = all
+        .iter()
+        .filter_map(|c| c["hashes"].as_array())
+        .map(Vec::len)
+        .sum();
     let mut edges = BTreeSet::new();
     for d in doc["dependencies"].as_array().into_iter().flatten() {
         for to in d["dependsOn"].as_array().into_iter().flatten() {
@@ -177,9 +186,10 @@ fn independent_cyclonedx(doc: &Value) -> Reading {
         }
     }
     Reading {
-        components: components + usize::from(subject.is_some()),
+        components: all.len(),
         subject: subject.is_some(),
         purls,
+        hashes,
         edges,
     }
 }
@@ -230,6 +240,11 @@ fn independent_spdx(doc: &Value) -> Reading {
         }
     }
     Reading {
+        hashes: packages
+            .iter()
+            .filter_map(|p| p["checksums"].as_array())
+            .map(Vec::len)
+            .sum(),
         components: packages.len(),
         // One described package, or one described file generated from one package.
         subject: described.len() == 1
@@ -251,6 +266,7 @@ fn reading_of(sbom: &Sbom) -> Reading {
         components: sbom.all_components().count(),
         subject: sbom.subject.is_some(),
         purls,
+        hashes: sbom.all_components().map(|c| c.hashes.len()).sum(),
         edges: sbom
             .dependencies
             .iter()
@@ -284,10 +300,11 @@ fn check(label: &str, bytes: &[u8], min_components: usize, must_have: &[&str]) -
     }
     // The tools' quirks that the parser accepted, for the record (`--nocapture`).
     println!(
-        "{label}: {} ({} components, {} purls, {} edges), {} warnings",
+        "{label}: {} ({} components, {} purls, {} hashes, {} edges), {} warnings",
         sbom.format,
         expected.components,
         expected.purls.len(),
+        expected.hashes,
         expected.edges.len(),
         sbom.warnings.len()
     );
