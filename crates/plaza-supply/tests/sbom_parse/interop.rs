@@ -92,7 +92,7 @@ fn npm() -> PathBuf {
         .unwrap();
     assert!(
         help.status.success(),
-        "this npm has no `npm sbom` (npm 10.? or later has it); install npm 11"
+        "this npm has no `npm sbom` (npm 9.5 and later have it); install npm 11"
     );
     npm
 }
