@@ -121,8 +121,8 @@ impl Suppression {
         if self.expires_at.is_some_and(|t| t <= now) {
             return false;
         }
-        let named = self.vulnerability == finding.id
-            || finding.aliases.iter().any(|a| *a == self.vulnerability);
+        let named =
+            self.vulnerability == finding.id || finding.aliases.contains(&self.vulnerability);
         named
             && (self.products.is_empty()
                 || self.products.iter().any(|p| purl_covers(p, &finding.purl)))
