@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi};
         routes::installs::upgrade, routes::installs::rollback, routes::installs::issue_token,
         routes::installs::unused_grants, routes::installs::jwks, routes::installs::exchange,
         routes::installs::calendar_events,
+        routes::supply::list_all, routes::supply::list, routes::supply::register, routes::supply::revoke,
+        routes::supply::marketplace_keys, routes::supply::timestamp,
         routes::meta::index, routes::meta::openapi, routes::meta::manifest_schema,
         routes::health::healthz, routes::health::readyz, routes::health::metrics,
         routes::manifests::validate, routes::me::show, routes::me::org,
@@ -40,7 +42,8 @@ use utoipa::{Modify, OpenApi};
         AppVersionView, ValidationView, HealthView, PolicyFileView, PolicyPushRequest, PolicyVersionView,
         PolicyModeView, NewExceptionRequest, ExceptionView, DecisionView, PreviewRowView,
         IngestReportView, EventReportView, EventProblemView, DeadLetterView,
-        UsageAnswerView, UsageRowView, InstanceGapsView, PeriodMarkRequest, PeriodStatusView, CorrectionView, UsageSettingsView, UsageSettingsRequest)),
+        UsageAnswerView, UsageRowView, InstanceGapsView, PeriodMarkRequest, PeriodStatusView, CorrectionView, UsageSettingsView, UsageSettingsRequest,
+        PublisherKeyView, RegisterKeyBody, RevokeKeyBody, MarketplaceKeyView, TimestampBody)),
     modifiers(&BearerAuth, &ProblemResponses),
 )]
 struct ApiDoc;

@@ -6,6 +6,7 @@
 
 pub mod osv;
 pub mod sbom;
+pub mod score;
 pub mod secrets;
 pub mod sign;
 

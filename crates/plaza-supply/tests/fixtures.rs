@@ -108,4 +108,5 @@ fn the_committed_example_sboms_are_what_the_generator_writes() {
     );
 }
 
+mod score;
 mod secrets;

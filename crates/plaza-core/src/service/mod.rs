@@ -3,6 +3,7 @@
 //! and calls the store with the audit entry for the change.
 
 mod apps;
+mod attestation;
 mod audit;
 mod cache;
 pub use audit::OrgChainReport;
@@ -14,6 +15,7 @@ mod supply;
 mod tokens;
 mod usage;
 
+pub use attestation::MAX_TIMESTAMPED_SIGNATURE_BYTES;
 pub use identity::{Bootstrap, OidcIdentity};
 pub use installs::{
     ExchangeError, ExchangedToken, InstallRequest, InstallSettings, IssuedCapability, UnusedGrant,

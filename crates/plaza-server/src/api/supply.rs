@@ -73,3 +73,29 @@ pub struct RevokeKeyBody {
     /// Why the key is revoked.
     pub reason: String,
 }
+
+/// One of the marketplace's own signing keys (timestamps, countersignatures).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplaceKeyView {
+    /// Hex SHA-256 of the key's SPKI DER (the `keyid` of envelopes it signs).
+    pub key_id: String,
+    /// The JWKS `kid` of the same key.
+    pub kid: String,
+    /// Always `ed25519`.
+    pub algorithm: String,
+    /// The public key, SPKI PEM.
+    pub public_key: String,
+    /// It signed from then…
+    pub signs_from: DateTime<Utc>,
+    /// …until then.
+    pub signs_until: DateTime<Utc>,
+}
+
+/// The body of `POST /api/timestamps`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TimestampBody {
+    /// The signature to timestamp: the `sig` of a DSSE envelope, base64 (standard or URL-safe).
+    pub signature: String,
+}

@@ -11,6 +11,7 @@ pub(crate) mod me;
 pub(crate) mod meta;
 pub(crate) mod policies;
 pub(crate) mod run;
+pub(crate) mod supply;
 pub(crate) mod teams;
 pub(crate) mod tokens;
 pub(crate) mod usage;
@@ -99,6 +100,12 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::GET, "/.well-known/jwks.json", Public, get(installs::jwks)),
         r(Method::POST, "/api/token/exchange", Public, post(installs::exchange)),
         r(Method::GET, "/api/mock/calendar/events", Public, get(installs::calendar_events)),
+        r(Method::GET, "/api/orgs/{org}/publisher-keys", OrgMember, get(supply::list_all)),
+        r(Method::POST, "/api/orgs/{org}/publisher-keys/{key}/revoke", PUBLISHER, post(supply::revoke)),
+        r(Method::GET, "/api/orgs/{org}/publishers/{publisher}/keys", OrgMember, get(supply::list)),
+        r(Method::POST, "/api/orgs/{org}/publishers/{publisher}/keys", PUBLISHER, post(supply::register)),
+        r(Method::GET, "/api/marketplace-keys", Public, get(supply::marketplace_keys)),
+        r(Method::POST, "/api/timestamps", Authenticated, post(supply::timestamp)),
         r(Method::GET, "/api/orgs/{org}/policies", OrgMember, get(policies::list)),
         r(Method::POST, "/api/orgs/{org}/policies", ADMIN, post(policies::push)),
         r(Method::POST, "/api/orgs/{org}/policies/preview", ADMIN, post(policies::preview)),

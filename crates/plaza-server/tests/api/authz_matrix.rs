@@ -88,6 +88,12 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/.well-known/jwks.json", Rule::Public),
     ("POST", "/api/token/exchange", Rule::OwnCredential),
     ("GET", "/api/mock/calendar/events", Rule::OwnCredential),
+    ("GET", "/api/orgs/{org}/publisher-keys", Rule::Member),
+    ("POST", "/api/orgs/{org}/publisher-keys/{key}/revoke", Rule::Publisher),
+    ("GET", "/api/orgs/{org}/publishers/{publisher}/keys", Rule::Member),
+    ("POST", "/api/orgs/{org}/publishers/{publisher}/keys", Rule::Publisher),
+    ("GET", "/api/marketplace-keys", Rule::Public),
+    ("POST", "/api/timestamps", Rule::Auth),
     ("GET", "/api/orgs/{org}/policies", Rule::Member),
     ("POST", "/api/orgs/{org}/policies", Rule::Admin),
     ("POST", "/api/orgs/{org}/policies/preview", Rule::Admin),
@@ -156,6 +162,8 @@ fn concrete(path: &str, org: &str, n: usize) -> String {
         .replace("{team}", "platform")
         .replace("{user}", "consumer")
         .replace("{app}", "com.example.where2eat")
+        .replace("{publisher}", "did:example:maintainer")
+        .replace("{key}", &format!("key-missing{n}"))
         .replace(
             "{version}",
             if path.contains("/policies/") {
@@ -206,6 +214,13 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
             "appId": "com.example.where2eat", "team": format!("no-such-team-{n}"),
         })),
         ("POST", "/api/installs/{id}/consent") => json(serde_json::json!({})),
+        ("POST", "/api/orgs/{org}/publishers/{publisher}/keys") => {
+            json(serde_json::json!({"publicKey": "not a key"}))
+        }
+        ("POST", "/api/orgs/{org}/publisher-keys/{key}/revoke") => {
+            json(serde_json::json!({"reason": "matrix"}))
+        }
+        ("POST", "/api/timestamps") => json(serde_json::json!({"signature": "AAAA"})),
         ("POST", "/api/installs/{id}/upgrade") => json(serde_json::json!({"version": "1.2.0"})),
         ("POST", "/api/token/exchange") => Some((
             "application/x-www-form-urlencoded",

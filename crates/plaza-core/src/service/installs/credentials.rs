@@ -116,7 +116,7 @@ impl KeyCache {
 impl Services {
     /// The key that signs now: the cached one, else the newest stored one, else a new key
     /// (audited as `signing_key.rotate`).
-    async fn signing_key(&self) -> Result<SigningKey, CoreError> {
+    pub(crate) async fn signing_key(&self) -> Result<SigningKey, CoreError> {
         let now = self.now();
         if let Some(k) = self.keys.snapshot().into_iter().find(|k| k.signs_at(now)) {
             return Ok(k);
