@@ -10,6 +10,10 @@
 use crate::ids::{OrgId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use plaza_policy::{Facts, SbomFacts, Vulnerability, VulnerabilityFacts};
+use plaza_supply::osv::SeverityLevel;
+use plaza_supply::score::{
+    score, SbomFactor, Score, ScoreInput, SignatureFactor, VulnFactor,
+};
 use plaza_supply::sign::slsa::provenance::{ProvenanceVerdict, TrustedBuilder};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -122,6 +126,12 @@ pub struct SbomReport {
     pub format: Option<String>,
     /// How many components it lists.
     pub components: u32,
+    /// Of those, how many have a purl.
+    pub with_purl: u32,
+    /// Of those, how many have a license.
+    pub with_license: u32,
+    /// Of those, how many have a hash.
+    pub with_hash: u32,
     /// Whether it is bound to the artifact (its subject's digest, or attached as a referrer).
     pub bound: bool,
     /// What is wrong with it (parse errors, unbound, components without purl).
@@ -168,26 +178,42 @@ pub struct SecretsReport {
     pub findings: Vec<serde_json::Value>,
 }
 
-/// The security score and how it was reached.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// What the manifest says that the score weighs: maintainers, contact and requested scopes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ScoreReport {
-    /// 0..=100.
-    pub value: u8,
-    /// Each factor and what it contributed.
-    pub factors: Vec<ScoreFactor>,
+pub struct ManifestFacts {
+    /// How many maintainers it lists.
+    pub maintainers: u32,
+    /// Whether it gives a contact e-mail.
+    pub contact_email: bool,
+    /// Every scope its permissions request.
+    pub scopes: Vec<String>,
 }
 
-/// One factor of the score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScoreFactor {
-    /// The factor (`signature`, `provenance`, `sbom`, `vulnerabilities`, `secrets`, `scopes`).
-    pub name: String,
-    /// Points taken off (0 = none).
-    pub penalty: u32,
-    /// Why.
-    pub detail: String,
+impl ManifestFacts {
+    /// Reads them from a normalised manifest (JSON).
+    pub fn of(manifest: &serde_json::Value) -> Self {
+        use serde_json::Value;
+        Self {
+            maintainers: manifest
+                .get("maintainers")
+                .and_then(Value::as_array)
+                .map_or(0, |m| u32::try_from(m.len()).unwrap_or(u32::MAX)),
+            contact_email: manifest
+                .pointer("/contact/email")
+                .and_then(Value::as_str)
+                .is_some_and(|e| !e.trim().is_empty()),
+            scopes: manifest
+                .get("permissions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.get("scopes").and_then(Value::as_array))
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect(),
+        }
+    }
 }
 
 /// What the supply-chain gate found about one artifact.
@@ -206,11 +232,88 @@ pub struct SupplyReport {
     pub vulnerabilities: Vec<VulnerabilityReport>,
     /// Secrets found in the manifest and the artifact.
     pub secrets: SecretsReport,
-    /// The security score.
-    pub score: ScoreReport,
+    /// What the manifest says that the score weighs.
+    pub manifest: ManifestFacts,
+    /// The security score (`plaza_supply::score`), every factor explained.
+    pub score: Score,
 }
 
 impl SupplyReport {
+    /// A report of these findings, scored.
+    pub fn assemble(
+        artifact_digest: String,
+        signature: SignatureReport,
+        provenance: ProvenanceReport,
+        sbom: SbomReport,
+        vulnerabilities: Vec<VulnerabilityReport>,
+        secrets: SecretsReport,
+        manifest: ManifestFacts,
+    ) -> Self {
+        let mut report = Self {
+            artifact_digest,
+            signature,
+            provenance,
+            sbom,
+            vulnerabilities,
+            secrets,
+            manifest,
+            score: score(&ScoreInput {
+                signature: SignatureFactor::Unsigned,
+                provenance_level: None,
+                sbom: None,
+                vulnerabilities: Vec::new(),
+                secrets_found: 0,
+                dependencies: None,
+                maintainers: 0,
+                contact_email: false,
+                scopes: Vec::new(),
+            }),
+        };
+        report.rescore();
+        report
+    }
+
+    /// What the score is computed from.
+    pub fn score_input(&self) -> ScoreInput {
+        ScoreInput {
+            signature: match self.signature.status {
+                SignatureStatus::Verified => SignatureFactor::Verified,
+                SignatureStatus::Missing => SignatureFactor::Unsigned,
+                SignatureStatus::Invalid => SignatureFactor::Invalid {
+                    reason: self.signature.reason.clone().unwrap_or_default(),
+                },
+            },
+            provenance_level: Some(self.provenance.slsa_level),
+            sbom: self.sbom.present.then(|| SbomFactor {
+                components: self.sbom.components,
+                with_purl: self.sbom.with_purl,
+                with_license: self.sbom.with_license,
+                with_hash: self.sbom.with_hash,
+                bound: self.sbom.bound,
+            }),
+            vulnerabilities: self
+                .vulnerabilities
+                .iter()
+                .map(|v| VulnFactor {
+                    id: v.id.clone(),
+                    severity: SeverityLevel::from_name(&v.severity)
+                        .unwrap_or(SeverityLevel::Unknown),
+                    fix_available: !v.fixed_versions.is_empty(),
+                })
+                .collect(),
+            secrets_found: self.secrets.count,
+            dependencies: None,
+            maintainers: self.manifest.maintainers,
+            contact_email: self.manifest.contact_email,
+            scopes: self.manifest.scopes.clone(),
+        }
+    }
+
+    /// Recomputes the score from the findings (after a re-scan changed them).
+    pub fn rescore(&mut self) {
+        self.score = score(&self.score_input());
+    }
+
     /// The facts the policy input carries (`input.facts`).
     pub fn facts(&self) -> Facts {
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
@@ -252,94 +355,6 @@ impl SupplyReport {
             .filter(|v| !before.vulnerabilities.iter().any(|b| b.key() == v.key()))
             .collect()
     }
-}
-
-/// Scopes that let an app act broadly: a vulnerability weighs more in an app asking for one.
-const BROAD_SCOPE_MARKERS: &[&str] = &["admin", "write", "*", "all", "manage", "delete"];
-
-/// Computes the security score of a report for an app requesting `scopes`.
-///
-/// Formula (0..=100, start at 100, each factor takes points off, floor 0): signature not
-/// verified −25; provenance −5 per missing SLSA level below 3; SBOM missing −15, present but
-/// unbound −5; per vulnerability critical −20, high −10, medium −4, low −1 (×1.5, rounded up,
-/// when the app requests a broad scope such as `admin` or `*.write`), plus −5 more when a fix is
-/// available and not taken; secrets −20 each, at most −40.
-pub fn score(report: &SupplyReport, scopes: &[String]) -> ScoreReport {
-    let mut factors = Vec::new();
-    let mut add = |name: &str, penalty: u32, detail: String| {
-        factors.push(ScoreFactor {
-            name: name.to_owned(),
-            penalty,
-            detail,
-        })
-    };
-    let sig = if report.signature.status == SignatureStatus::Verified {
-        0
-    } else {
-        25
-    };
-    add(
-        "signature",
-        sig,
-        format!("signature {:?}", report.signature.status).to_lowercase(),
-    );
-    let level = report.provenance.slsa_level.min(3);
-    add(
-        "provenance",
-        u32::from(3 - level) * 5,
-        format!("SLSA build level {level}"),
-    );
-    let sbom = match (report.sbom.present, report.sbom.bound) {
-        (false, _) => 15,
-        (true, false) => 5,
-        (true, true) => 0,
-    };
-    add(
-        "sbom",
-        sbom,
-        format!(
-            "present: {}, bound: {}, {} components",
-            report.sbom.present, report.sbom.bound, report.sbom.components
-        ),
-    );
-    let broad = scopes.iter().any(|s| {
-        let s = s.to_ascii_lowercase();
-        BROAD_SCOPE_MARKERS.iter().any(|m| s.contains(m))
-    });
-    let mut vuln: u32 = 0;
-    for v in &report.vulnerabilities {
-        let base: u32 = match v.severity.as_str() {
-            "critical" => 20,
-            "high" => 10,
-            "medium" => 4,
-            "low" => 1,
-            _ => 2,
-        };
-        let weighted = if broad { (base * 3).div_ceil(2) } else { base };
-        let fix = if v.fixed_versions.is_empty() { 0 } else { 5 };
-        vuln = vuln.saturating_add(weighted + fix);
-    }
-    add(
-        "vulnerabilities",
-        vuln,
-        format!(
-            "{} known vulnerabilities{}",
-            report.vulnerabilities.len(),
-            if broad {
-                " (weighted up: the app requests a broad scope)"
-            } else {
-                ""
-            }
-        ),
-    );
-    add(
-        "secrets",
-        (report.secrets.count.saturating_mul(20)).min(40),
-        format!("{} secrets found", report.secrets.count),
-    );
-    let total: u32 = factors.iter().map(|f| f.penalty).sum();
-    let value = u8::try_from(100u32.saturating_sub(total)).unwrap_or(0);
-    ScoreReport { value, factors }
 }
 
 /// What caused a scan.
@@ -612,30 +627,37 @@ mod tests {
     use super::*;
 
     fn report() -> SupplyReport {
-        SupplyReport {
-            artifact_digest: format!("sha256:{}", "a".repeat(64)),
-            signature: SignatureReport {
+        SupplyReport::assemble(
+            format!("sha256:{}", "a".repeat(64)),
+            SignatureReport {
                 status: SignatureStatus::Verified,
                 key_id: Some("k".into()),
                 publisher: Some("p".into()),
                 signed_at: None,
                 reason: None,
             },
-            provenance: ProvenanceReport {
+            ProvenanceReport {
                 slsa_level: 3,
                 checks: vec![],
             },
-            sbom: SbomReport {
+            SbomReport {
                 present: true,
                 format: Some("cyclonedx".into()),
                 components: 2,
+                with_purl: 2,
+                with_license: 2,
+                with_hash: 2,
                 bound: true,
                 problems: vec![],
             },
-            vulnerabilities: vec![],
-            secrets: SecretsReport::default(),
-            score: ScoreReport::default(),
-        }
+            vec![],
+            SecretsReport::default(),
+            ManifestFacts {
+                maintainers: 1,
+                contact_email: true,
+                scopes: vec!["calendar.read".into()],
+            },
+        )
     }
 
     fn vuln(id: &str, severity: &str, fixed: &[&str]) -> VulnerabilityReport {
@@ -650,23 +672,48 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_report_scores_100_and_each_factor_takes_points() {
+    fn the_score_follows_the_findings() {
         let clean = report();
-        assert_eq!(score(&clean, &[]).value, 100);
+        let base = clean.score.total;
         let mut bad = clean.clone();
         bad.signature.status = SignatureStatus::Invalid;
-        assert_eq!(score(&bad, &[]).value, 75);
+        bad.signature.reason = Some("revoked".into());
+        bad.rescore();
+        assert!(bad.score.total < base, "{} !< {base}", bad.score.total);
+        assert!(bad.score.total <= 39, "an invalid signature caps the total");
         let mut vulnerable = clean.clone();
         vulnerable
             .vulnerabilities
             .push(vuln("A", "critical", &["1.0.1"]));
-        assert_eq!(score(&vulnerable, &[]).value, 75);
+        vulnerable.rescore();
+        assert!(vulnerable.score.total < base);
         // The same vulnerability weighs more in an app asking for a broad scope.
-        assert_eq!(score(&vulnerable, &["admin".into()]).value, 65);
-        assert_eq!(score(&vulnerable, &["calendar.read".into()]).value, 75);
+        let mut broad = vulnerable.clone();
+        broad.manifest.scopes = vec!["admin:org".into()];
+        broad.rescore();
+        assert!(broad.score.total < vulnerable.score.total);
         let mut leaky = clean;
-        leaky.secrets.count = 3;
-        assert_eq!(score(&leaky, &[]).value, 60);
+        leaky.secrets.count = 1;
+        leaky.rescore();
+        assert!(leaky.score.total < base);
+    }
+
+    #[test]
+    fn manifest_facts_are_read_from_the_manifest() {
+        let m = serde_json::json!({
+            "maintainers": ["a", "b"],
+            "contact": {"email": "x@example.com"},
+            "permissions": [{"name": "cal", "scopes": ["calendar.read", "calendar.write"]}],
+        });
+        assert_eq!(
+            ManifestFacts::of(&m),
+            ManifestFacts {
+                maintainers: 2,
+                contact_email: true,
+                scopes: vec!["calendar.read".into(), "calendar.write".into()],
+            }
+        );
+        assert_eq!(ManifestFacts::of(&serde_json::Value::Null), ManifestFacts::default());
     }
 
     #[test]

@@ -23,11 +23,10 @@ use crate::identity::Org;
 use crate::ids::{TeamId, UserId};
 use crate::ports::ScanWrite;
 use crate::supply_gate::{
-    score, ComponentRecord, Notification, ProvenanceReport, Recipient, SbomReport, ScanCause,
+    ComponentRecord, ManifestFacts, Notification, ProvenanceReport, Recipient, SbomReport, ScanCause,
     ScanRecord, SecretsReport, SignatureReport, SignatureStatus, SubmissionMaterials, SupplyReport,
     SupplySettings, VersionBlock, VulnerabilityReport,
 };
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use plaza_supply::osv::{
     canonical_ecosystem, normalize_name, parse_advisory, parse_purl, SeverityLevel, VulnIndex,
@@ -50,11 +49,6 @@ pub(crate) const SUPPLY_ACTOR: &str = "system:supply";
 pub const MAX_TRUSTED_BUILDERS: usize = 100;
 /// Most notifications one read returns.
 pub const MAX_NOTIFICATIONS: u32 = 1000;
-
-/// An Ed25519 SubjectPublicKeyInfo DER is this prefix followed by the 32-byte key.
-const ED25519_SPKI_PREFIX: [u8; 12] = [
-    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-];
 
 /// What the supply gate keeps in memory between calls.
 #[derive(Default)]
@@ -107,23 +101,18 @@ impl Services {
         Ok(Arc::clone(self.supply.scanner.get_or_init(|| scanner)))
     }
 
-    /// The marketplace's published Ed25519 keys (the capability-token signing keys), as
-    /// signature verification takes them (for marketplace timestamps).
+    /// The marketplace's Ed25519 keys (the capability-token signing keys, which also sign
+    /// supply-chain timestamps), as signature verification takes them.
     pub(crate) async fn marketplace_public_keys(&self) -> Result<Vec<PublicKey>, CoreError> {
-        let keys = self.store.published_signing_keys(self.now()).await?;
+        // Every key the marketplace ever signed with: a timestamp made with a retired key
+        // still proves its time.
+        let keys = self
+            .store
+            .published_signing_keys(DateTime::<Utc>::MIN_UTC)
+            .await?;
         Ok(keys
             .iter()
-            .filter_map(|k| {
-                let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(&k.public_x)
-                    .ok()?;
-                if raw.len() != 32 {
-                    return None;
-                }
-                let mut der = ED25519_SPKI_PREFIX.to_vec();
-                der.extend_from_slice(&raw);
-                PublicKey::from_spki_der(&der).ok()
-            })
+            .filter_map(|k| k.attestation_public_key().ok())
             .collect())
     }
 
@@ -189,16 +178,15 @@ impl Services {
         let index = self.vuln_index().await?;
         let vulnerabilities = match_components(&index, &components);
         let secrets = self.scan_secrets(materials)?;
-        let mut report = SupplyReport {
-            artifact_digest: materials.artifact_digest.clone(),
+        let report = SupplyReport::assemble(
+            materials.artifact_digest.clone(),
             signature,
             provenance,
             sbom,
             vulnerabilities,
             secrets,
-            score: Default::default(),
-        };
-        report.score = score(&report, &manifest_scopes(manifest));
+            ManifestFacts::of(manifest),
+        );
         let key_ids: Vec<String> = report.signature.key_id.iter().cloned().collect();
         let scan = ScanRecord {
             org_id: org.id.clone(),
@@ -207,7 +195,7 @@ impl Services {
             seq: 0,
             scanned_at: now,
             cause: ScanCause::Submission,
-            score: i64::from(report.score.value),
+            score: i64::from(report.score.total),
             report: serde_json::to_value(&report)
                 .map_err(|e| CoreError::Invalid(format!("report: {e}")))?,
         };
@@ -220,7 +208,7 @@ impl Services {
             json!({
                 "cause": "submission",
                 "artifact": materials.artifact_digest,
-                "score": report.score.value,
+                "score": report.score.total,
                 "signature": report.signature.status,
                 "keyId": report.signature.key_id,
                 "slsaLevel": report.provenance.slsa_level,
@@ -384,19 +372,6 @@ fn manifest_str(manifest: &Value, pointer: &str) -> Option<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-}
-
-/// Every scope the manifest's permissions request.
-pub(crate) fn manifest_scopes(manifest: &Value) -> Vec<String> {
-    manifest
-        .get("permissions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.get("scopes").and_then(Value::as_array))
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_owned))
-        .collect()
 }
 
 /// The 64 lowercase hex digits of a `sha256:<hex>` digest.

@@ -11,13 +11,13 @@
 //! job is retried up to [`MAX_JOB_ATTEMPTS`] times.
 
 use super::super::Services;
-use super::{manifest_scopes, match_components, SUPPLY_ACTOR};
+use super::{match_components, SUPPLY_ACTOR};
 use crate::audit::AuditEntry;
 use crate::error::{CoreError, StoreError};
 use crate::install::InstanceStatus;
 use crate::ports::{InstanceFilter, ScanWrite};
 use crate::supply_gate::{
-    score, JobKind, JobState, KeyRevokedJob, Notification, Recipient, ScanCause, ScanRecord,
+    JobKind, JobState, KeyRevokedJob, Notification, Recipient, ScanCause, ScanRecord,
     SignatureStatus, SupplyJob, SupplyReport, VersionBlock, VersionRef, VulndbJob,
 };
 use chrono::Duration;
@@ -205,11 +205,7 @@ impl Services {
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
         };
-        let scopes = app
-            .as_ref()
-            .map(|a| manifest_scopes(&a.manifest))
-            .unwrap_or_default();
-        after.score = score(&after, &scopes);
+        after.rescore();
 
         let new_vulns = after.new_vulnerabilities(&before);
         let gone: Vec<&str> = before
@@ -282,7 +278,7 @@ impl Services {
                 v.version,
                 cause.as_str(),
                 last.score,
-                after.score.value,
+                after.score.total,
                 if block.is_some() {
                     "; blocked for new installs"
                 } else {
@@ -294,7 +290,7 @@ impl Services {
                 "version": v.version,
                 "cause": cause,
                 "scoreBefore": last.score,
-                "scoreAfter": after.score.value,
+                "scoreAfter": after.score.total,
                 "newVulnerabilities": new_vulns,
                 "resolvedVulnerabilities": gone,
                 "signature": after.signature,
@@ -325,7 +321,7 @@ impl Services {
             seq: 0,
             scanned_at: now,
             cause,
-            score: i64::from(after.score.value),
+            score: i64::from(after.score.total),
             report: serde_json::to_value(&after)
                 .map_err(|e| CoreError::Invalid(format!("report: {e}")))?,
         };
@@ -338,7 +334,7 @@ impl Services {
             json!({
                 "cause": cause,
                 "scoreBefore": last.score,
-                "scoreAfter": after.score.value,
+                "scoreAfter": after.score.total,
                 "newVulnerabilities": new_vulns.iter().map(|x| &x.id).collect::<Vec<_>>(),
                 "signature": after.signature.status,
                 "blocked": block.as_ref().map(|b| b.reason.clone()),
