@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use plaza_supply::{cyclonedx_from_cargo_lock, root_info_from_cargo_toml};
 
+mod sbom_parse;
+
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
