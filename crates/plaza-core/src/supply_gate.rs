@@ -11,9 +11,7 @@ use crate::ids::{OrgId, TeamId, UserId};
 use chrono::{DateTime, Utc};
 use plaza_policy::{Facts, SbomFacts, Vulnerability, VulnerabilityFacts};
 use plaza_supply::osv::SeverityLevel;
-use plaza_supply::score::{
-    score, SbomFactor, Score, ScoreInput, SignatureFactor, VulnFactor,
-};
+use plaza_supply::score::{score, SbomFactor, Score, ScoreInput, SignatureFactor, VulnFactor};
 use plaza_supply::sign::slsa::provenance::{ProvenanceVerdict, TrustedBuilder};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -284,7 +282,7 @@ impl SupplyReport {
                 },
             },
             provenance_level: Some(self.provenance.slsa_level),
-            sbom: self.sbom.present.then(|| SbomFactor {
+            sbom: self.sbom.present.then_some(SbomFactor {
                 components: self.sbom.components,
                 with_purl: self.sbom.with_purl,
                 with_license: self.sbom.with_license,
@@ -713,7 +711,10 @@ mod tests {
                 scopes: vec!["calendar.read".into(), "calendar.write".into()],
             }
         );
-        assert_eq!(ManifestFacts::of(&serde_json::Value::Null), ManifestFacts::default());
+        assert_eq!(
+            ManifestFacts::of(&serde_json::Value::Null),
+            ManifestFacts::default()
+        );
     }
 
     #[test]

@@ -23,14 +23,15 @@ use crate::identity::Org;
 use crate::ids::{TeamId, UserId};
 use crate::ports::ScanWrite;
 use crate::supply_gate::{
-    ComponentRecord, ManifestFacts, Notification, ProvenanceReport, Recipient, SbomReport, ScanCause,
-    ScanRecord, SecretsReport, SignatureReport, SignatureStatus, SubmissionMaterials, SupplyReport,
-    SupplySettings, VersionBlock, VulnerabilityReport,
+    ComponentRecord, ManifestFacts, Notification, ProvenanceReport, Recipient, SbomReport,
+    ScanCause, ScanRecord, SecretsReport, SignatureReport, SignatureStatus, SubmissionMaterials,
+    SupplyReport, SupplySettings, VersionBlock, VulnerabilityReport,
 };
 use chrono::{DateTime, Utc};
 use plaza_supply::osv::{
     canonical_ecosystem, normalize_name, parse_advisory, parse_purl, SeverityLevel, VulnIndex,
 };
+use plaza_supply::sbom::{binding, parse_sbom, Binding, SbomFormat};
 use plaza_supply::secrets::Scanner;
 use plaza_supply::sign::dsse::Envelope;
 use plaza_supply::sign::intoto::{Statement, KNOWN_PREDICATE_TYPES};
@@ -558,12 +559,82 @@ fn component_of(purl: &str) -> Result<ComponentRecord, String> {
     })
 }
 
-/// SBOM parsing and binding (`plaza_supply::sbom`).
+/// Most "component without a usable purl" problems listed one by one.
+const MAX_PURL_PROBLEMS: usize = 20;
+
+/// Parses the SBOM (`plaza_supply::sbom`), checks its binding (its subject's digest, or an OCI
+/// referrer of the artifact), and indexes its components that carry a purl with a version.
 fn sbom_components(
     bytes: &[u8],
     artifact_digest: &str,
     attached_as_referrer: bool,
 ) -> (SbomReport, Vec<ComponentRecord>) {
-    let _ = (bytes, artifact_digest, attached_as_referrer, component_of);
-    (SbomReport::default(), Vec::new())
+    let sbom = match parse_sbom(bytes, "sbom") {
+        Ok(s) => s,
+        Err(e) => {
+            return (
+                SbomReport {
+                    problems: vec![format!("the SBOM does not parse: {e}")],
+                    ..SbomReport::default()
+                },
+                Vec::new(),
+            )
+        }
+    };
+    let mut problems = Vec::new();
+    let bound = match binding(&sbom, artifact_digest) {
+        Binding::Bound { .. } => true,
+        Binding::Unbound { .. } if attached_as_referrer => true,
+        Binding::Unbound { reason } => {
+            problems.push(format!(
+                "the SBOM is not bound to the artifact: {reason}; attach it as a referrer of                  the artifact or give its subject the artifact's sha256"
+            ));
+            false
+        }
+    };
+    let count = |f: &dyn Fn(&plaza_supply::sbom::Component) -> bool| {
+        u32::try_from(sbom.components.iter().filter(|c| f(c)).count()).unwrap_or(u32::MAX)
+    };
+    let mut components = Vec::new();
+    let mut unusable = 0usize;
+    for c in &sbom.components {
+        let Some(purl) = &c.purl else { continue };
+        match component_of(purl) {
+            Ok(rec) => components.push(rec),
+            Err(why) => {
+                unusable += 1;
+                if unusable <= MAX_PURL_PROBLEMS {
+                    problems.push(format!(
+                        "component `{}` cannot be matched against vulnerabilities: {why}",
+                        c.ref_id
+                    ));
+                }
+            }
+        }
+    }
+    if unusable > MAX_PURL_PROBLEMS {
+        problems.push(format!(
+            "… and {} more components whose purl cannot be matched",
+            unusable - MAX_PURL_PROBLEMS
+        ));
+    }
+    components.sort();
+    components.dedup();
+    let format = match sbom.format {
+        SbomFormat::CycloneDx { .. } => "cyclonedx",
+        SbomFormat::Spdx { .. } => "spdx",
+    };
+    (
+        SbomReport {
+            present: true,
+            format: Some(format.to_owned()),
+            components: u32::try_from(sbom.components.len()).unwrap_or(u32::MAX),
+            with_purl: count(&|c| c.purl.is_some()),
+            with_license: count(&|c| !c.licenses.is_empty()),
+            with_hash: count(&|c| !c.hashes.is_empty()),
+            bound,
+            problems,
+        },
+        components,
+    )
 }
