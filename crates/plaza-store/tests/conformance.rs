@@ -51,6 +51,7 @@ conformance! {
     scans::imports_and_revocations_enqueue_their_job_all_or_nothing,
     supply_services::gate_import_revocation_and_rescan_end_to_end,
     supply_services::a_job_of_a_crashed_worker_is_reclaimed_after_the_lease,
+    supply_services::provenance_levels_timestamps_and_failing_jobs,
     orgs::orgs_are_created_read_and_listed_by_slug,
     orgs::an_unknown_org_is_not_found,
     orgs::a_duplicate_org_slug_conflicts,

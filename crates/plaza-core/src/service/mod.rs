@@ -25,7 +25,7 @@ pub use policy::{outcome_of, GateFinding, PreviewRow, MAX_EXCEPTION_DAYS, POLICY
 pub use publisher_keys::{NewPublisherKey, MAX_ROTATION_GRACE_DAYS};
 pub use supply::{
     JobOutcome, RescanResult, MAX_JOB_ATTEMPTS, MAX_NOTIFICATIONS, MAX_TRUSTED_BUILDERS,
-    SUPPLY_JOB_LEASE,
+    SUPPLY_JOB_LEASE, VULN_INDEX_TTL,
 };
 pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 pub use usage::{

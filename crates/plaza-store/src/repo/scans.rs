@@ -328,7 +328,28 @@ impl ScanRepo for SqlStore {
         packages: &[(String, String)],
     ) -> StoreResult<Vec<VersionRef>> {
         let mut out = BTreeSet::new();
-        for (ecosystem, name) in packages.iter().collect::<BTreeSet<_>>() {
+        if packages.is_empty() {
+            return Ok(Vec::new());
+        }
+        // An import can name tens of thousands of packages; the versions use far fewer. Look up
+        // only the packages some version uses.
+        let wanted: BTreeSet<(&str, &str)> = packages
+            .iter()
+            .map(|(e, n)| (e.as_str(), n.as_str()))
+            .collect();
+        let mut used = Vec::new();
+        for row in sqlx::query("SELECT DISTINCT ecosystem, name FROM supply_components")
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend_err)?
+        {
+            let c = Cols::of(&row, "supply component");
+            let (ecosystem, name): (String, String) = (c.get("ecosystem")?, c.get("name")?);
+            if wanted.contains(&(ecosystem.as_str(), name.as_str())) {
+                used.push((ecosystem, name));
+            }
+        }
+        for (ecosystem, name) in &used {
             for row in sqlx::query(
                 "SELECT DISTINCT org_id, app_id, version FROM supply_components \
                  WHERE ecosystem = $1 AND name = $2",

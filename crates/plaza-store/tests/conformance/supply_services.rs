@@ -540,3 +540,180 @@ pub async fn a_job_of_a_crashed_worker_is_reclaimed_after_the_lease(db: &TestDb)
         "back to the submission's score"
     );
 }
+
+pub async fn provenance_levels_timestamps_and_failing_jobs(db: &TestDb) {
+    use plaza_supply::sign::slsa::provenance::{
+        local_build_provenance, LocalBuild, TrustedBuilder, PLAZA_LOCAL_BUILDER_ID,
+    };
+    let s = &*db.store;
+    let clock = Arc::new(ManualClock::new(at(1_000)));
+    let services = Services::new(db.store.clone(), clock.clone());
+    let org = seed_org(s, "acme").await;
+    let pat = seed_user(s, &org, "pat", &[Role::Admin]).await;
+    let admin = Principal {
+        user: pat.clone(),
+        teams: vec![],
+        method: AuthMethod::Token {
+            token_id: TokenId::from("tok_test"),
+        },
+    };
+    let key = register_key(&services, &admin, &org).await;
+    let bad_level = services
+        .set_supply_settings(
+            &admin,
+            &org,
+            plaza_core::supply_gate::SupplySettings {
+                trusted_builders: vec![TrustedBuilder {
+                    id: PLAZA_LOCAL_BUILDER_ID.into(),
+                    level: 4,
+                }],
+                block_on_rescan: true,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        bad_level.to_string().contains("/trustedBuilders/0/level"),
+        "{bad_level}"
+    );
+    services
+        .set_supply_settings(
+            &admin,
+            &org,
+            plaza_core::supply_gate::SupplySettings {
+                trusted_builders: vec![TrustedBuilder {
+                    id: PLAZA_LOCAL_BUILDER_ID.into(),
+                    level: 2,
+                }],
+                block_on_rescan: true,
+            },
+        )
+        .await
+        .unwrap();
+    clock.advance(Duration::seconds(1));
+
+    let gate = async |app: &str, timestamped: bool| {
+        let m = manifest(app, "1.0.0");
+        let version = AppVersion {
+            manifest: m.clone(),
+            ..fixture_app(&org, &pat, app, "1.0.0")
+        };
+        s.create_app_version(&version, &entry(Some(&org), "app.version.register", app))
+            .await
+            .unwrap();
+        let artifact = format!("bytes of {app}").into_bytes();
+        let hex = sha256_hex(&artifact);
+        let envelope = sign_artifact("app.wasm", &artifact, &key.private);
+        let timestamps = if timestamped {
+            let stamp = services
+                .issue_timestamp(&admin, &envelope.signatures[0].sig)
+                .await
+                .unwrap();
+            vec![stamp.to_json().into_bytes()]
+        } else {
+            vec![]
+        };
+        let provenance = local_build_provenance(&LocalBuild {
+            artifact_name: "app.wasm".into(),
+            artifact_sha256: hex.clone(),
+            repository: "https://github.com/acme/app".into(),
+            git_ref: "refs/heads/main".into(),
+            commit: None,
+            command: Some("cargo build".into()),
+            manifest: None,
+            builder_id: PLAZA_LOCAL_BUILDER_ID.into(),
+            internal_parameters: None,
+            invocation_id: format!("build-{app}"),
+            started_on: at(0),
+            finished_on: at(1),
+        })
+        .sign(&key.private);
+        services
+            .supply_gate(
+                &org,
+                &m,
+                &SubmissionMaterials {
+                    artifact_digest: format!("sha256:{hex}"),
+                    artifact_bytes: Some(artifact),
+                    manifest_text: m.to_string(),
+                    signatures: vec![envelope.to_json().into_bytes()],
+                    provenance: vec![provenance.to_json().into_bytes()],
+                    sbom: None,
+                    sbom_attached_as_referrer: false,
+                    timestamps,
+                },
+            )
+            .await
+            .unwrap()
+    };
+    let stamped = gate("com.acme.p", true).await;
+    let plain = gate("com.acme.q", false).await;
+    assert_eq!(stamped.provenance.slsa_level, 2, "{:?}", stamped.provenance);
+    assert_eq!(stamped.facts().provenance_level, Some(2));
+    assert_eq!(stamped.signature.status, SignatureStatus::Verified);
+    assert!(
+        stamped.signature.signed_at.is_some(),
+        "the timestamp proves the signing time"
+    );
+    assert_eq!(plain.signature.signed_at, None);
+
+    // Revocation: the timestamped signature stays valid, the other one does not.
+    clock.advance(Duration::seconds(1));
+    services
+        .revoke_publisher_key(&admin, &org, &key.id, "leaked")
+        .await
+        .unwrap();
+    let outcome = services.run_next_supply_job().await.unwrap().unwrap();
+    let by_app: Vec<(&str, bool, bool)> = outcome
+        .rescanned
+        .iter()
+        .map(|r| (r.version.app_id.as_str(), r.changed, r.blocked))
+        .collect();
+    assert_eq!(
+        by_app,
+        vec![("com.acme.p", false, false), ("com.acme.q", true, true)]
+    );
+    let p = services
+        .supply_scan_history(&org, "com.acme.p", "1.0.0")
+        .await
+        .unwrap();
+    assert_eq!(p.len(), 2);
+    assert_eq!(p[1].report["signature"]["status"], "verified");
+    assert_eq!(
+        services
+            .user_notifications(&org, &pat.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "only the version whose findings changed notifies"
+    );
+
+    // A job that cannot run is retried, then given up.
+    s.enqueue_supply_job(&plaza_core::supply_gate::SupplyJob {
+        id: "job-broken".into(),
+        kind: JobKind::KeyRevoked,
+        payload: json!("nonsense"),
+        state: JobState::Queued,
+        attempts: 0,
+        created_at: services.now(),
+        updated_at: services.now(),
+        error: None,
+    })
+    .await
+    .unwrap();
+    for attempt in 1..=plaza_core::service::MAX_JOB_ATTEMPTS {
+        let o = services.run_next_supply_job().await.unwrap().unwrap();
+        assert!(
+            o.error.as_deref().unwrap_or("").contains("payload"),
+            "{o:?}"
+        );
+        let want = if attempt < plaza_core::service::MAX_JOB_ATTEMPTS {
+            JobState::Queued
+        } else {
+            JobState::Failed
+        };
+        assert_eq!(o.state, want, "attempt {attempt}");
+    }
+    assert!(services.run_next_supply_job().await.unwrap().is_none());
+}

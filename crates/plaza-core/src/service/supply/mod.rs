@@ -48,24 +48,31 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub(crate) const SUPPLY_ACTOR: &str = "system:supply";
 /// Most trusted builders an org may list.
 pub const MAX_TRUSTED_BUILDERS: usize = 100;
+/// How long the in-memory OSV index is used before it is rebuilt from the store.
+pub const VULN_INDEX_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 /// Most notifications one read returns.
 pub const MAX_NOTIFICATIONS: u32 = 1000;
 
 /// What the supply gate keeps in memory between calls.
 #[derive(Default)]
 pub(crate) struct SupplyCaches {
-    /// The OSV index built from the store's advisories; `None` until built or after an
-    /// import changed the database.
-    index: Mutex<Option<Arc<VulnIndex>>>,
+    /// The OSV index built from the store's advisories and when it was built; `None` until
+    /// built or after an import changed the database.
+    index: Mutex<Option<(std::time::Instant, Arc<VulnIndex>)>>,
     /// The secret scanner (its rule set compiled once).
     scanner: OnceLock<Arc<Scanner>>,
 }
 
 impl Services {
-    /// The OSV index of the store's advisories (built once, rebuilt after an import).
+    /// The OSV index of the store's advisories (built once; rebuilt after an import through
+    /// these services, and at the latest [`VULN_INDEX_TTL`] later, for imports made by another
+    /// server of a scale-out deployment).
     pub(crate) async fn vuln_index(&self) -> Result<Arc<VulnIndex>, CoreError> {
-        if let Some(index) = self.supply.index.lock().ok().and_then(|i| i.clone()) {
-            return Ok(index);
+        let cached = self.supply.index.lock().ok().and_then(|i| i.clone());
+        if let Some((built, index)) = cached {
+            if built.elapsed() < VULN_INDEX_TTL {
+                return Ok(index);
+            }
         }
         let stored = self.store.list_advisories().await?;
         let mut advisories = Vec::with_capacity(stored.len());
@@ -79,7 +86,7 @@ impl Services {
         }
         let index = Arc::new(VulnIndex::from_advisories(advisories));
         if let Ok(mut slot) = self.supply.index.lock() {
-            *slot = Some(Arc::clone(&index));
+            *slot = Some((std::time::Instant::now(), Arc::clone(&index)));
         }
         Ok(index)
     }
@@ -637,4 +644,171 @@ fn sbom_components(
         },
         components,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plaza_supply::sign::artifact::sign_artifact;
+    use plaza_supply::sign::intoto::sha256_hex;
+    use plaza_supply::sign::keys::{generate, Algorithm, PrivateKey};
+
+    const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    fn cyclonedx(subject_sha: Option<&str>, purls: &[&str]) -> Vec<u8> {
+        let mut subject = json!({"type": "application", "bom-ref": "app", "name": "app"});
+        if let Some(h) = subject_sha {
+            subject["hashes"] = json!([{"alg": "SHA-256", "content": h}]);
+        }
+        let components: Vec<Value> = purls
+            .iter()
+            .enumerate()
+            .map(|(i, p)| json!({"type": "library", "bom-ref": format!("c{i}"), "name": format!("c{i}"), "purl": p}))
+            .collect();
+        serde_json::to_vec(&json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+            "metadata": {"component": subject}, "components": components,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn sbom_binding_by_subject_digest_or_referrer() {
+        let hex = DIGEST.trim_start_matches("sha256:");
+        let purls = ["pkg:pypi/Django@1.11.1", "pkg:cargo/serde@1.0.0"];
+        let (bound, comps) = sbom_components(&cyclonedx(Some(hex), &purls), DIGEST, false);
+        assert!(bound.present && bound.bound, "{bound:?}");
+        assert_eq!(bound.format.as_deref(), Some("cyclonedx"));
+        assert_eq!((bound.components, bound.with_purl), (2, 2));
+        // Canonical ecosystem, PEP 503 name, purl kept as written.
+        assert_eq!(
+            comps,
+            vec![
+                ComponentRecord {
+                    ecosystem: "PyPI".into(),
+                    name: "django".into(),
+                    version: "1.11.1".into(),
+                    purl: "pkg:pypi/Django@1.11.1".into(),
+                },
+                ComponentRecord {
+                    ecosystem: "crates.io".into(),
+                    name: "serde".into(),
+                    version: "1.0.0".into(),
+                    purl: "pkg:cargo/serde@1.0.0".into(),
+                },
+            ]
+        );
+        let unbound = cyclonedx(Some(&"2".repeat(64)), &purls);
+        let (r, _) = sbom_components(&unbound, DIGEST, false);
+        assert!(r.present && !r.bound);
+        assert!(r.problems[0].contains("not bound"), "{:?}", r.problems);
+        let (r, comps) = sbom_components(&unbound, DIGEST, true);
+        assert!(
+            r.bound && r.problems.is_empty(),
+            "a referrer of the artifact binds it"
+        );
+        assert_eq!(comps.len(), 2);
+    }
+
+    #[test]
+    fn sbom_problems_are_reported_not_fatal() {
+        let (r, comps) = sbom_components(b"{not json", DIGEST, true);
+        assert!(!r.present && comps.is_empty());
+        assert!(r.problems[0].contains("does not parse"), "{:?}", r.problems);
+        let (r, comps) = sbom_components(
+            &cyclonedx(
+                None,
+                &["pkg:cargo/serde", "pkg:nosuchtype/x@1", "pkg:npm/a@1.0.0"],
+            ),
+            DIGEST,
+            true,
+        );
+        assert_eq!(
+            comps.len(),
+            1,
+            "only the purl with a version of a known type"
+        );
+        assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
+        let (r, _) = check_sbom(&SubmissionMaterials::default());
+        assert!(!r.present && r.problems[0].contains("plaza sbom"));
+    }
+
+    fn key() -> (PrivateKey, TrustedKey) {
+        let pair = generate(Algorithm::EcdsaP256, None).unwrap();
+        let private = PrivateKey::from_pem(&pair.private_pem, None).unwrap();
+        let trusted = TrustedKey {
+            key: private.public_key(),
+            owner: "p".into(),
+            valid_from: DateTime::<Utc>::MIN_UTC,
+            valid_until: None,
+            revoked_at: None,
+        };
+        (private, trusted)
+    }
+
+    #[test]
+    fn signatures_verify_by_digest_with_the_publishers_keys_only() {
+        let (private, trusted) = key();
+        let (_, stranger) = key();
+        let artifact = b"component";
+        let hex = sha256_hex(artifact);
+        let sig = sign_artifact("app.wasm", artifact, &private)
+            .to_json()
+            .into_bytes();
+        let now = Utc::now();
+        let ok = check_signature(
+            std::slice::from_ref(&sig),
+            &hex,
+            Some("p"),
+            std::slice::from_ref(&trusted),
+            &[],
+            &[],
+            now,
+        );
+        assert_eq!(ok.status, SignatureStatus::Verified);
+        assert_eq!(ok.key_id, Some(trusted.key.key_id()));
+        let missing = check_signature(&[], &hex, Some("p"), &[], &[], &[], now);
+        assert_eq!(missing.status, SignatureStatus::Missing);
+        let anonymous = check_signature(
+            std::slice::from_ref(&sig),
+            &hex,
+            None,
+            std::slice::from_ref(&trusted),
+            &[],
+            &[],
+            now,
+        );
+        assert_eq!(anonymous.status, SignatureStatus::Invalid);
+        let wrong_key = check_signature(
+            std::slice::from_ref(&sig),
+            &hex,
+            Some("p"),
+            &[stranger],
+            &[],
+            &[],
+            now,
+        );
+        assert_eq!(wrong_key.status, SignatureStatus::Invalid);
+        let other_digest = check_signature(
+            std::slice::from_ref(&sig),
+            &"0".repeat(64),
+            Some("p"),
+            &[trusted],
+            &[],
+            &[],
+            now,
+        );
+        assert_eq!(other_digest.status, SignatureStatus::Invalid);
+        assert!(other_digest.reason.unwrap().contains("signature 1"));
+    }
+
+    #[test]
+    fn artifact_digests_must_be_sha256() {
+        assert!(sha256_hex_of("sha256:abc").is_err());
+        assert!(sha256_hex_of(&format!("sha512:{}", "a".repeat(64))).is_err());
+        assert_eq!(
+            sha256_hex_of(&format!("sha256:{}", "A".repeat(64))).unwrap(),
+            "a".repeat(64)
+        );
+    }
 }
