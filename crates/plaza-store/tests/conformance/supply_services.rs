@@ -329,6 +329,24 @@ pub async fn gate_import_revocation_and_rescan_end_to_end(db: &TestDb) {
         .unwrap()
         .expect("A blocked");
     assert!(block.reason.contains("PYSEC-1"), "{}", block.reason);
+    // New installs of A are refused.
+    let refused = services
+        .install(
+            &admin,
+            &org,
+            &plaza_core::service::InstallRequest {
+                app_id: a.app_id.clone(),
+                version: Some(a.version.clone()),
+                team: "blue".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, plaza_core::CoreError::Forbidden(m) if m.contains("blocked for new installs") && m.contains("PYSEC-1")),
+        "{refused}"
+    );
     assert!(services
         .version_block(&org, &b.app_id, &b.version)
         .await
