@@ -292,6 +292,43 @@ fn b64_json<T: Serialize>(value: &T) -> Result<String, CapabilityError> {
         .map_err(|e| CapabilityError::Malformed(e.to_string()))
 }
 
+/// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the 32-byte key follows.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+impl SigningKey {
+    /// The public half as the supply chain's verifiers take it (marketplace timestamps and
+    /// countersignatures are signed with the same rotating keys as capability tokens).
+    pub fn attestation_public_key(
+        &self,
+    ) -> Result<plaza_supply::sign::keys::PublicKey, CapabilityError> {
+        let raw = URL_SAFE_NO_PAD
+            .decode(&self.public_x)
+            .map_err(|e| CapabilityError::Key(e.to_string()))?;
+        let mut der = ED25519_SPKI_PREFIX.to_vec();
+        der.extend_from_slice(&raw);
+        plaza_supply::sign::keys::PublicKey::from_spki_der(&der)
+            .map_err(|e| CapabilityError::Key(e.to_string()))
+    }
+
+    /// The private half as the supply chain's signers take it.
+    pub fn attestation_private_key(
+        &self,
+    ) -> Result<plaza_supply::sign::keys::PrivateKey, CapabilityError> {
+        let body = self
+            .private_pkcs8
+            .as_bytes()
+            .chunks(64)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let pem = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n");
+        plaza_supply::sign::keys::PrivateKey::from_pem(&pem, None)
+            .map_err(|e| CapabilityError::Key(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,42 +420,5 @@ mod tests {
         let later = issued + Duration::minutes(5);
         assert!(!key.signs_at(later));
         assert!(verify(&token, std::slice::from_ref(&key), later).is_ok());
-    }
-}
-
-/// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the 32-byte key follows.
-const ED25519_SPKI_PREFIX: [u8; 12] = [
-    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-];
-
-impl SigningKey {
-    /// The public half as the supply chain's verifiers take it (marketplace timestamps and
-    /// countersignatures are signed with the same rotating keys as capability tokens).
-    pub fn attestation_public_key(
-        &self,
-    ) -> Result<plaza_supply::sign::keys::PublicKey, CapabilityError> {
-        let raw = URL_SAFE_NO_PAD
-            .decode(&self.public_x)
-            .map_err(|e| CapabilityError::Key(e.to_string()))?;
-        let mut der = ED25519_SPKI_PREFIX.to_vec();
-        der.extend_from_slice(&raw);
-        plaza_supply::sign::keys::PublicKey::from_spki_der(&der)
-            .map_err(|e| CapabilityError::Key(e.to_string()))
-    }
-
-    /// The private half as the supply chain's signers take it.
-    pub fn attestation_private_key(
-        &self,
-    ) -> Result<plaza_supply::sign::keys::PrivateKey, CapabilityError> {
-        let body = self
-            .private_pkcs8
-            .as_bytes()
-            .chunks(64)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let pem = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n");
-        plaza_supply::sign::keys::PrivateKey::from_pem(&pem, None)
-            .map_err(|e| CapabilityError::Key(e.to_string()))
     }
 }

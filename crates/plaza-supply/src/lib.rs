@@ -8,10 +8,12 @@
 //!   generation from a `Cargo.lock`;
 //! - [`osv`]: OSV advisories, per-ecosystem version orderings, the matching index and CVSS;
 //! - [`secrets`]: the secret scanner for files, Wasm binaries and container layers;
+//! - [`scan`]: an SBOM's components matched against the OSV index;
 //! - [`score`]: the security score and its explanation.
 
 pub mod osv;
 pub mod sbom;
+pub mod scan;
 pub mod score;
 pub mod secrets;
 pub mod sign;

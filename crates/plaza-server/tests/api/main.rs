@@ -9,6 +9,7 @@ mod oci;
 mod oidc;
 mod operations;
 mod policies;
+mod supply;
 mod support;
 mod usage;
 mod usage_query;

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 /// Where a finding is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Location {
     /// What was scanned: a file name, or `artifact!inner/path` for a region inside an artifact
     /// (`hello.wasm!module[0]/data segment[1]`, `sha256:ab…!etc/app.env`).
@@ -44,6 +45,7 @@ impl fmt::Display for Location {
 
 /// One secret found (and not allow-listed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// The rule's id.
     pub rule_id: String,

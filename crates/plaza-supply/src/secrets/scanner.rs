@@ -49,6 +49,7 @@ impl Default for ScanConfig {
 
 /// A file or region scanned only partly because it exceeded [`ScanConfig::max_file_bytes`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Truncation {
     /// The file's or region's label.
     pub label: String,
@@ -60,6 +61,7 @@ pub struct Truncation {
 
 /// A whiteout entry of a container layer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Whiteout {
     /// 0-based position of the layer.
     pub layer: usize,
@@ -73,6 +75,7 @@ pub struct Whiteout {
 
 /// The result of a scan.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScanReport {
     /// Secrets found and not allowed.
     pub findings: Vec<Finding>,

@@ -25,6 +25,7 @@ mod push;
 mod remote;
 mod sarif;
 mod sbom;
+mod scan;
 mod serve;
 mod sign;
 mod store_args;
@@ -66,6 +67,8 @@ enum Command {
     Push(push::PushArgs),
     /// Write a CycloneDX 1.6 JSON SBOM of a Rust app from its Cargo.lock.
     Sbom(sbom::SbomArgs),
+    /// Match an SBOM's components against OSV advisories (and scan the artifact for secrets).
+    Scan(scan::ScanArgs),
     /// Make a signing key pair (PKCS#8 PEM private key, mode 0600; SPKI PEM public key).
     Keygen(keygen::KeygenArgs),
     /// Sign an artifact: a DSSE envelope over an in-toto statement of its sha256.
@@ -111,6 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(a) => init::run(a),
         Command::Package(a) => package::run(a),
         Command::Sbom(a) => sbom::run(a),
+        Command::Scan(a) => scan::run(a),
         Command::Keygen(a) => keygen::run(a),
         Command::Sign(a) => runtime()?.block_on(sign::run(a)),
         Command::Verify(a) => runtime()?.block_on(verify::run(a)),

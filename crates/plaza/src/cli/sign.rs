@@ -23,7 +23,7 @@ pub struct SignArgs {
     #[arg(long, value_name = "PATH|REF")]
     artifact: String,
     /// The private key: a PEM file, the PEM text itself, or env://VAR.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     key: String,
     /// Passphrase file for an encrypted key [default: PLAZA_KEY_PASSPHRASE].
     #[arg(long, value_name = "FILE")]

@@ -7,6 +7,7 @@ mod policy;
 mod push_pull;
 mod sbom;
 mod serve;
+mod supply;
 mod support;
 mod usage_bus;
 mod usage_cli;
