@@ -29,9 +29,10 @@ use crate::supply_gate::{
 };
 use chrono::{DateTime, Utc};
 use plaza_supply::osv::{
-    canonical_ecosystem, normalize_name, parse_advisory, parse_purl, SeverityLevel, VulnIndex,
+    canonical_ecosystem, normalize_name, parse_advisory, parse_purl, VulnIndex,
 };
 use plaza_supply::sbom::{binding, parse_sbom, Binding, SbomFormat};
+use plaza_supply::scan::{level_name, match_sbom};
 use plaza_supply::secrets::Scanner;
 use plaza_supply::sign::dsse::Envelope;
 use plaza_supply::sign::intoto::{Statement, KNOWN_PREDICATE_TYPES};
@@ -182,9 +183,8 @@ impl Services {
             &settings.trusted_builders,
             now,
         );
-        let (sbom, components) = check_sbom(materials);
         let index = self.vuln_index().await?;
-        let vulnerabilities = match_components(&index, &components);
+        let (sbom, components, vulnerabilities) = check_sbom(materials, &index);
         let secrets = self.scan_secrets(materials)?;
         let report = SupplyReport::assemble(
             materials.artifact_digest.clone(),
@@ -497,9 +497,11 @@ fn check_provenance(
         .unwrap_or_default()
 }
 
-/// Parses the SBOM and checks its binding; returns the report and the components with a purl
-/// (ecosystem and name as matching reads them).
-fn check_sbom(materials: &SubmissionMaterials) -> (SbomReport, Vec<ComponentRecord>) {
+/// Parses the SBOM, checks its binding and matches its components (see [`sbom_components`]).
+fn check_sbom(
+    materials: &SubmissionMaterials,
+    index: &VulnIndex,
+) -> (SbomReport, Vec<ComponentRecord>, Vec<VulnerabilityReport>) {
     let Some(bytes) = &materials.sbom else {
         return (
             SbomReport {
@@ -507,16 +509,19 @@ fn check_sbom(materials: &SubmissionMaterials) -> (SbomReport, Vec<ComponentReco
                 ..SbomReport::default()
             },
             Vec::new(),
+            Vec::new(),
         );
     };
     sbom_components(
         bytes,
         &materials.artifact_digest,
         materials.sbom_attached_as_referrer,
+        index,
     )
 }
 
-/// Matches every component against the OSV index.
+/// Matches indexed components against the OSV index, as `plaza_supply::scan::match_sbom` does
+/// for a whole SBOM (the re-scan has only the index, not the SBOM).
 pub(crate) fn match_components(
     index: &VulnIndex,
     components: &[ComponentRecord],
@@ -528,37 +533,31 @@ pub(crate) fn match_components(
             out.push(VulnerabilityReport {
                 id: m.id.to_owned(),
                 aliases: m.aliases.to_vec(),
-                severity: severity_name(m.severity.level).to_owned(),
+                severity: level_name(m.severity.level).to_owned(),
                 package: c.purl.clone(),
                 version: c.version.clone(),
                 fixed_versions: m.fixed_versions.iter().map(|v| (*v).to_owned()).collect(),
             });
         }
     }
-    out.sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
+    sort_vulnerabilities(&mut out);
     out
 }
 
-fn severity_name(level: SeverityLevel) -> &'static str {
-    match level {
-        SeverityLevel::Unknown => "unknown",
-        SeverityLevel::None => "none",
-        SeverityLevel::Low => "low",
-        SeverityLevel::Medium => "medium",
-        SeverityLevel::High => "high",
-        SeverityLevel::Critical => "critical",
-    }
+fn sort_vulnerabilities(v: &mut Vec<VulnerabilityReport>) {
+    v.sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
+    v.dedup_by(|a, b| a.key() == b.key());
 }
 
-/// A component record for a purl with a version, or why not.
-fn component_of(purl: &str) -> Result<ComponentRecord, String> {
-    let p = parse_purl(purl).map_err(|e| e.to_string())?;
-    let version = p
-        .version
-        .ok_or_else(|| format!("component `{purl}` has no version in its purl"))?;
+/// The index record of a component: its purl's package, and the purl's version or else the
+/// component's own (the rule `plaza_supply::scan::match_sbom` queries by).
+fn component_of(c: &plaza_supply::sbom::Component) -> Option<ComponentRecord> {
+    let purl = c.purl.as_deref()?;
+    let p = parse_purl(purl).ok()?;
+    let version = p.version.or_else(|| c.version.clone())?;
     let ecosystem = canonical_ecosystem(&p.ecosystem).into_owned();
     let name = normalize_name(&ecosystem, &p.name).into_owned();
-    Ok(ComponentRecord {
+    Some(ComponentRecord {
         ecosystem,
         name,
         version,
@@ -566,16 +565,18 @@ fn component_of(purl: &str) -> Result<ComponentRecord, String> {
     })
 }
 
-/// Most "component without a usable purl" problems listed one by one.
-const MAX_PURL_PROBLEMS: usize = 20;
+/// Most "component not checked" problems listed one by one.
+const MAX_COMPONENT_PROBLEMS: usize = 20;
 
 /// Parses the SBOM (`plaza_supply::sbom`), checks its binding (its subject's digest, or an OCI
-/// referrer of the artifact), and indexes its components that carry a purl with a version.
+/// referrer of the artifact), matches its components with `plaza_supply::scan::match_sbom` (the
+/// function `plaza scan` calls), and indexes the components it could check.
 fn sbom_components(
     bytes: &[u8],
     artifact_digest: &str,
     attached_as_referrer: bool,
-) -> (SbomReport, Vec<ComponentRecord>) {
+    index: &VulnIndex,
+) -> (SbomReport, Vec<ComponentRecord>, Vec<VulnerabilityReport>) {
     let sbom = match parse_sbom(bytes, "sbom") {
         Ok(s) => s,
         Err(e) => {
@@ -584,6 +585,7 @@ fn sbom_components(
                     problems: vec![format!("the SBOM does not parse: {e}")],
                     ..SbomReport::default()
                 },
+                Vec::new(),
                 Vec::new(),
             )
         }
@@ -594,39 +596,45 @@ fn sbom_components(
         Binding::Unbound { .. } if attached_as_referrer => true,
         Binding::Unbound { reason } => {
             problems.push(format!(
-                "the SBOM is not bound to the artifact: {reason}; attach it as a referrer of                  the artifact or give its subject the artifact's sha256"
+                "the SBOM is not bound to the artifact: {reason}; attach it as a referrer of \
+                 the artifact or give its subject the artifact's sha256"
             ));
             false
         }
     };
+    let scan = match_sbom(&sbom, index);
+    for n in scan.not_checked.iter().take(MAX_COMPONENT_PROBLEMS) {
+        problems.push(format!(
+            "component `{}` ({}) was not checked for vulnerabilities: {}",
+            n.component, n.name, n.reason
+        ));
+    }
+    if scan.not_checked.len() > MAX_COMPONENT_PROBLEMS {
+        problems.push(format!(
+            "… and {} more components not checked",
+            scan.not_checked.len() - MAX_COMPONENT_PROBLEMS
+        ));
+    }
+    let mut vulnerabilities: Vec<VulnerabilityReport> = scan
+        .findings
+        .iter()
+        .map(|f| VulnerabilityReport {
+            id: f.id.clone(),
+            aliases: f.aliases.clone(),
+            severity: level_name(f.severity).to_owned(),
+            package: f.purl.clone(),
+            version: f.version.clone(),
+            fixed_versions: f.fixed_versions.clone(),
+        })
+        .collect();
+    sort_vulnerabilities(&mut vulnerabilities);
+    let mut components: Vec<ComponentRecord> =
+        sbom.components.iter().filter_map(component_of).collect();
+    components.sort();
+    components.dedup();
     let count = |f: &dyn Fn(&plaza_supply::sbom::Component) -> bool| {
         u32::try_from(sbom.components.iter().filter(|c| f(c)).count()).unwrap_or(u32::MAX)
     };
-    let mut components = Vec::new();
-    let mut unusable = 0usize;
-    for c in &sbom.components {
-        let Some(purl) = &c.purl else { continue };
-        match component_of(purl) {
-            Ok(rec) => components.push(rec),
-            Err(why) => {
-                unusable += 1;
-                if unusable <= MAX_PURL_PROBLEMS {
-                    problems.push(format!(
-                        "component `{}` cannot be matched against vulnerabilities: {why}",
-                        c.ref_id
-                    ));
-                }
-            }
-        }
-    }
-    if unusable > MAX_PURL_PROBLEMS {
-        problems.push(format!(
-            "… and {} more components whose purl cannot be matched",
-            unusable - MAX_PURL_PROBLEMS
-        ));
-    }
-    components.sort();
-    components.dedup();
     let format = match sbom.format {
         SbomFormat::CycloneDx { .. } => "cyclonedx",
         SbomFormat::Spdx { .. } => "spdx",
@@ -643,6 +651,7 @@ fn sbom_components(
             problems,
         },
         components,
+        vulnerabilities,
     )
 }
 
@@ -676,8 +685,26 @@ mod tests {
     fn sbom_binding_by_subject_digest_or_referrer() {
         let hex = DIGEST.trim_start_matches("sha256:");
         let purls = ["pkg:pypi/Django@1.11.1", "pkg:cargo/serde@1.0.0"];
-        let (bound, comps) = sbom_components(&cyclonedx(Some(hex), &purls), DIGEST, false);
+        let advisory = json!({
+            "id": "PYSEC-T", "modified": "2024-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "django"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.11.2"}]}]}],
+        });
+        let idx =
+            VulnIndex::from_advisories([
+                parse_advisory(advisory.to_string().as_bytes(), "a.json").unwrap()
+            ]);
+        let (bound, comps, vulns) =
+            sbom_components(&cyclonedx(Some(hex), &purls), DIGEST, false, &idx);
         assert!(bound.present && bound.bound, "{bound:?}");
+        // The gate's matches are plaza scan's, and the re-scan's from the index agree.
+        assert_eq!(vulns.len(), 1);
+        assert_eq!(
+            (vulns[0].id.as_str(), vulns[0].package.as_str()),
+            ("PYSEC-T", "pkg:pypi/Django@1.11.1")
+        );
+        assert_eq!(vulns[0].fixed_versions, vec!["1.11.2".to_owned()]);
+        assert_eq!(match_components(&idx, &comps), vulns);
         assert_eq!(bound.format.as_deref(), Some("cyclonedx"));
         assert_eq!((bound.components, bound.with_purl), (2, 2));
         // Canonical ecosystem, PEP 503 name, purl kept as written.
@@ -699,10 +726,10 @@ mod tests {
             ]
         );
         let unbound = cyclonedx(Some(&"2".repeat(64)), &purls);
-        let (r, _) = sbom_components(&unbound, DIGEST, false);
+        let (r, _, _) = sbom_components(&unbound, DIGEST, false, &idx);
         assert!(r.present && !r.bound);
         assert!(r.problems[0].contains("not bound"), "{:?}", r.problems);
-        let (r, comps) = sbom_components(&unbound, DIGEST, true);
+        let (r, comps, _) = sbom_components(&unbound, DIGEST, true, &idx);
         assert!(
             r.bound && r.problems.is_empty(),
             "a referrer of the artifact binds it"
@@ -712,16 +739,18 @@ mod tests {
 
     #[test]
     fn sbom_problems_are_reported_not_fatal() {
-        let (r, comps) = sbom_components(b"{not json", DIGEST, true);
+        let idx = VulnIndex::new();
+        let (r, comps, _) = sbom_components(b"{not json", DIGEST, true, &idx);
         assert!(!r.present && comps.is_empty());
         assert!(r.problems[0].contains("does not parse"), "{:?}", r.problems);
-        let (r, comps) = sbom_components(
+        let (r, comps, _) = sbom_components(
             &cyclonedx(
                 None,
                 &["pkg:cargo/serde", "pkg:nosuchtype/x@1", "pkg:npm/a@1.0.0"],
             ),
             DIGEST,
             true,
+            &idx,
         );
         assert_eq!(
             comps.len(),
@@ -729,7 +758,7 @@ mod tests {
             "only the purl with a version of a known type"
         );
         assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
-        let (r, _) = check_sbom(&SubmissionMaterials::default());
+        let (r, _, _) = check_sbom(&SubmissionMaterials::default(), &idx);
         assert!(!r.present && r.problems[0].contains("plaza sbom"));
     }
 
