@@ -9,6 +9,7 @@
 //! - [`osv`]: OSV advisories, per-ecosystem version orderings, the matching index and CVSS;
 //! - [`secrets`]: the secret scanner for files, Wasm binaries and container layers;
 //! - [`scan`]: an SBOM's components matched against the OSV index;
+//! - [`vex`]: VEX suppressions (OpenVEX `not_affected` / `fixed`), kept visible;
 //! - [`score`]: the security score and its explanation.
 
 pub mod osv;
@@ -17,6 +18,7 @@ pub mod scan;
 pub mod score;
 pub mod secrets;
 pub mod sign;
+pub mod vex;
 
 mod error;
 

@@ -77,6 +77,8 @@ pub struct SbomScan {
     pub not_checked: Vec<NotChecked>,
     /// Ranges that could not be evaluated.
     pub unchecked_ranges: Vec<UncheckedRange>,
+    /// Findings a VEX statement covers (see [`crate::vex::apply`]): kept visible, not counted.
+    pub suppressed: Vec<crate::vex::SuppressedFinding>,
 }
 
 impl SbomScan {

@@ -48,6 +48,10 @@ pub struct ScanArgs {
     /// SBOM's subject digest, and scanned for secrets.
     #[arg(long, value_name = "FILE")]
     artifact: Option<PathBuf>,
+    /// OpenVEX documents whose `not_affected` / `fixed` statements suppress findings (shown as
+    /// suppressed, not counted); repeatable.
+    #[arg(long, value_name = "FILE")]
+    vex: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -100,7 +104,20 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_USAGE_OR_IO));
     }
-    let scan = match_sbom(&sbom, &advisories.index);
+    let mut suppressions = Vec::new();
+    for path in &args.vex {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        match plaza_supply::vex::parse_openvex(&bytes, &path.display().to_string()) {
+            Ok(s) => suppressions.extend(s),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(EXIT_USAGE_OR_IO));
+            }
+        }
+    }
+    let mut scan = match_sbom(&sbom, &advisories.index);
+    plaza_supply::vex::apply(&mut scan, &suppressions, chrono::Utc::now());
     let artifact = match &args.artifact {
         Some(p) => Some(check_artifact(p, &sbom)?),
         None => None,
@@ -120,6 +137,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                 "vulndb": {"source": advisories.source, "advisories": advisories.index.len()},
                 "counts": scan.counts(),
                 "vulnerabilities": scan.findings,
+                "suppressed": scan.suppressed,
                 "notChecked": scan.not_checked,
                 "uncheckedRanges": scan.unchecked_ranges,
                 "artifact": artifact.as_ref().map(|a| json!({
@@ -332,6 +350,22 @@ fn print_text(
             counts["medium"],
             counts["low"],
             counts["unknown"] + counts["none"]
+        );
+    }
+    for s in &scan.suppressed {
+        let why =
+            s.by.justification
+                .as_deref()
+                .or(s.by.impact_statement.as_deref())
+                .unwrap_or("fixed");
+        println!(
+            "suppressed {} for {} by VEX{}: {why}",
+            s.finding.id,
+            s.finding.purl,
+            s.by.author
+                .as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default()
         );
     }
     if !scan.not_checked.is_empty() {

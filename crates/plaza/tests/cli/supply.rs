@@ -333,6 +333,24 @@ fn scan_matches_real_advisories_in_every_format() {
     assert_eq!(out.status.code(), Some(0));
     let t = text(&out.stdout);
     assert!(t.contains("PYSEC-2021-66"), "{t}");
+
+    // A VEX statement by alias moves the finding to `suppressed`, still shown.
+    std::fs::write(
+        dir.path().join("vex.json"),
+        r#"{"@context": "https://openvex.dev/ns/v0.2.0", "author": "app security",
+            "statements": [{"vulnerability": {"name": "CVE-2020-28493"},
+              "products": [{"@id": "pkg:pypi/jinja2@2.10"}], "status": "not_affected",
+              "justification": "vulnerable_code_not_in_execute_path"}]}"#,
+    )
+    .unwrap();
+    let out = scan(dir.path(), &["--vex", "vex.json", "--format", "json"]);
+    let vexed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        vexed["vulnerabilities"].as_array().unwrap().len(),
+        hits.len() - 1
+    );
+    assert_eq!(vexed["suppressed"][0]["finding"]["id"], "PYSEC-2021-66");
+    assert_eq!(vexed["suppressed"][0]["by"]["author"], "app security");
     assert!(t.contains("mystery (mystery): no purl"), "{t}");
 
     let out = scan(dir.path(), &["--format", "sarif"]);
