@@ -19,6 +19,7 @@ pub mod ports;
 pub mod registry;
 pub mod service;
 pub mod supply;
+pub mod supply_gate;
 pub mod token;
 pub mod usage;
 

@@ -13,6 +13,10 @@ use crate::install::{DownstreamCredential, GrantKind, GrantUse, Instance, Instan
 use crate::policy::{Decision, OrgPolicyVersion, PolicyException, PolicyMode};
 use crate::registry::StoredManifest;
 use crate::supply::{PublisherKey, StoredAdvisory};
+use crate::supply_gate::{
+    ComponentRecord, JobState, Notification, Recipient, ScanRecord, SupplyJob, SupplySettings,
+    VersionBlock, VersionRef,
+};
 use crate::token::{ApiToken, TokenHash};
 use crate::usage::{
     BusOutcome, DeadLetter, InstanceSequences, PeriodMarker, RollupBucket, StoredCorrection,
@@ -507,6 +511,136 @@ pub trait SupplyRepo: Send + Sync {
     async fn list_advisories(&self) -> StoreResult<Vec<StoredAdvisory>>;
 }
 
+/// What a scan writes, in one transaction with its audit record.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanWrite<'a> {
+    /// The score-history entry (its `seq` is assigned by the store).
+    pub scan: &'a ScanRecord,
+    /// The version's components (the purl → version index), replacing the previous ones;
+    /// `None` keeps them.
+    pub components: Option<&'a [ComponentRecord]>,
+    /// The key ids the version's signature verified with, replacing the previous ones; `None`
+    /// keeps them.
+    pub key_ids: Option<&'a [String]>,
+    /// Notifications to write.
+    pub notifications: &'a [Notification],
+    /// Blocks the version for new installs (replacing an earlier block).
+    pub block: Option<&'a VersionBlock>,
+}
+
+/// Supply-chain scans: score history, the purl → version index, the keys each version verified
+/// with, the durable re-scan jobs, notifications, blocks and the org's supply settings.
+#[async_trait]
+pub trait ScanRepo: Send + Sync {
+    /// Records a scan (and what goes with it) and its audit record in one transaction; returns
+    /// the scan's `seq` (1, 2, … per version).
+    async fn record_scan(&self, write: ScanWrite<'_>, audit: &AuditEntry) -> StoreResult<i64>;
+    /// A version's score history, oldest first.
+    async fn list_scans(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+        version: &str,
+    ) -> StoreResult<Vec<ScanRecord>>;
+    /// A version's newest scan, if any.
+    async fn latest_scan(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+        version: &str,
+    ) -> StoreResult<Option<ScanRecord>>;
+    /// A version's indexed components, by ecosystem, name, version and purl.
+    async fn version_components(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+        version: &str,
+    ) -> StoreResult<Vec<ComponentRecord>>;
+    /// The versions (of any org) with a component among `packages` ((ecosystem, name)),
+    /// sorted, each once.
+    async fn versions_with_packages(
+        &self,
+        packages: &[(String, String)],
+    ) -> StoreResult<Vec<VersionRef>>;
+    /// The org's versions whose newest scan verified with `key_id`, sorted.
+    async fn versions_verified_by_key(
+        &self,
+        org: &OrgId,
+        key_id: &str,
+    ) -> StoreResult<Vec<VersionRef>>;
+    /// The version's block for new installs, if it is blocked.
+    async fn version_block(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+        version: &str,
+    ) -> StoreResult<Option<VersionBlock>>;
+    /// A recipient's notifications in the org, newest first, at most `limit`.
+    async fn list_notifications(
+        &self,
+        org: &OrgId,
+        recipient: &Recipient,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>>;
+    /// The org's supply settings (defaults until set).
+    async fn supply_settings(&self, org: &OrgId) -> StoreResult<SupplySettings>;
+    /// Replaces the org's supply settings, audited; `NotFound` for no org.
+    async fn set_supply_settings(
+        &self,
+        org: &OrgId,
+        settings: &SupplySettings,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// Enqueues a job (state queued); `Conflict` when its id is taken.
+    async fn enqueue_supply_job(&self, job: &SupplyJob) -> StoreResult<()>;
+    /// [`SupplyRepo::apply_advisory_import`] that also enqueues `job`, in the same transaction.
+    async fn apply_advisory_import_with_job(
+        &self,
+        upserts: &[StoredAdvisory],
+        removals: &[String],
+        at: DateTime<Utc>,
+        audit: &AuditEntry,
+        job: Option<&SupplyJob>,
+    ) -> StoreResult<()>;
+    /// [`SupplyRepo::revoke_publisher_key`] that also enqueues `job`, in the same transaction.
+    async fn revoke_publisher_key_with_job(
+        &self,
+        org: &OrgId,
+        key_id: &str,
+        at: DateTime<Utc>,
+        reason: &str,
+        audit: &AuditEntry,
+        job: &SupplyJob,
+    ) -> StoreResult<PublisherKey>;
+    /// Claims the oldest job that is queued, or running with its lease expired (`updated_at`
+    /// at or before `lease_expired_before`: its worker died), and has been claimed fewer than
+    /// `max_attempts` times: marks it running at `now` with one more attempt and returns it.
+    /// Concurrent claimers never get the same claim.
+    async fn claim_supply_job(
+        &self,
+        now: DateTime<Utc>,
+        lease_expired_before: DateTime<Utc>,
+        max_attempts: i64,
+    ) -> StoreResult<Option<SupplyJob>>;
+    /// Ends the claim `attempt` of a running job: `state` done, failed or queued (retry later),
+    /// with `error`. `false` when that claim is no longer the job's (its lease ran out and
+    /// another worker claimed it): nothing is changed then.
+    async fn finish_supply_job(
+        &self,
+        id: &str,
+        attempt: i64,
+        state: JobState,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Jobs, oldest first, optionally in one state, at most `limit`.
+    async fn list_supply_jobs(
+        &self,
+        state: Option<JobState>,
+        limit: u32,
+    ) -> StoreResult<Vec<SupplyJob>>;
+}
+
 /// Everything a Plaza server needs from its store.
 #[async_trait]
 pub trait Store:
@@ -522,6 +656,7 @@ pub trait Store:
     + InstanceRepo
     + CredentialRepo
     + SupplyRepo
+    + ScanRepo
 {
     /// Checks the backend answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

@@ -68,6 +68,11 @@ const SQLITE: &[Embedded] = &[
         "supply chain",
         include_str!("../migrations/sqlite/0010_supply.sql"),
     ),
+    (
+        11,
+        "supply scans",
+        include_str!("../migrations/sqlite/0011_supply_scans.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -121,6 +126,11 @@ const POSTGRES: &[Embedded] = &[
         10,
         "supply chain",
         include_str!("../migrations/postgres/0010_supply.sql"),
+    ),
+    (
+        11,
+        "supply scans",
+        include_str!("../migrations/postgres/0011_supply_scans.sql"),
     ),
 ];
 

@@ -23,10 +23,14 @@ mod orgs;
 mod policies;
 #[path = "conformance/registry.rs"]
 mod registry;
+#[path = "conformance/scans.rs"]
+mod scans;
 #[path = "conformance/setup.rs"]
 mod setup;
 #[path = "conformance/supply.rs"]
 mod supply;
+#[path = "conformance/supply_services.rs"]
+mod supply_services;
 #[path = "conformance/teams.rs"]
 mod teams;
 #[path = "conformance/tokens.rs"]
@@ -39,6 +43,15 @@ mod users;
 conformance! {
     supply::publisher_keys_round_trip_rotate_and_revoke,
     supply::advisory_imports_replace_and_remove_all_or_nothing,
+    scans::scans_keep_history_and_replace_indexes,
+    scans::rescan_writes_notifications_and_blocks_all_or_nothing,
+    scans::supply_settings_default_and_are_replaced_audited,
+    scans::jobs_are_claimed_once_leased_and_reclaimed_after_a_crash,
+    scans::concurrent_claims_never_share_a_job,
+    scans::imports_and_revocations_enqueue_their_job_all_or_nothing,
+    supply_services::gate_import_revocation_and_rescan_end_to_end,
+    supply_services::a_job_of_a_crashed_worker_is_reclaimed_after_the_lease,
+    supply_services::provenance_levels_timestamps_and_failing_jobs,
     orgs::orgs_are_created_read_and_listed_by_slug,
     orgs::an_unknown_org_is_not_found,
     orgs::a_duplicate_org_slug_conflicts,

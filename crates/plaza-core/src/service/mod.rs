@@ -11,6 +11,7 @@ mod identity;
 mod installs;
 mod policy;
 mod publisher_keys;
+mod supply;
 mod tokens;
 mod usage;
 
@@ -22,6 +23,10 @@ pub use installs::{
 };
 pub use policy::{outcome_of, GateFinding, PreviewRow, MAX_EXCEPTION_DAYS, POLICY_ERROR_RULE};
 pub use publisher_keys::{NewPublisherKey, MAX_ROTATION_GRACE_DAYS};
+pub use supply::{
+    JobOutcome, RescanResult, MAX_JOB_ATTEMPTS, MAX_NOTIFICATIONS, MAX_TRUSTED_BUILDERS,
+    SUPPLY_JOB_LEASE, VULN_INDEX_TTL,
+};
 pub use tokens::{NewToken, MAX_TOKEN_DAYS, UNKNOWN_TOKEN};
 pub use usage::{
     EventReport, EventStatus, GroupBy, IngestReport, InstanceGaps, PeriodStatus, UsageAnswer,
@@ -58,6 +63,8 @@ pub struct Services {
     /// Capability tokens handed to invocations, by instance and revision.
     invocation_tokens:
         Arc<cache::TtlCache<(crate::install::InstanceId, i64), installs::IssuedCapability>>,
+    /// The supply gate's OSV index and secret scanner.
+    supply: Arc<supply::SupplyCaches>,
 }
 
 impl Services {
@@ -90,6 +97,7 @@ impl Services {
                 installs::INVOCATION_TOKEN_REUSE,
                 10_000,
             )),
+            supply: Arc::default(),
         }
     }
 

@@ -7,6 +7,7 @@ use crate::audit::AuditEntry;
 use crate::error::CoreError;
 use crate::identity::Org;
 use crate::supply::{KeyAlgorithm, PublisherKey};
+use crate::supply_gate::{JobKind, JobState, KeyRevokedJob, SupplyJob};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -114,7 +115,8 @@ impl Services {
     }
 
     /// Revokes a publisher key from now on: signatures it made stop verifying unless a
-    /// marketplace timestamp proves they were made earlier.
+    /// marketplace timestamp proves they were made earlier. Enqueues, in the same transaction,
+    /// a re-scan of the versions whose signature verified with it.
     pub async fn revoke_publisher_key(
         &self,
         actor: &Principal,
@@ -139,9 +141,25 @@ impl Services {
             format!("key:{key_id}"),
             json!({"reason": reason}),
         );
+        // The versions this key verified are re-scanned by a durable job enqueued in the same
+        // transaction as the revocation.
+        let job = SupplyJob {
+            id: format!("job_{}", uuid::Uuid::now_v7().simple()),
+            kind: JobKind::KeyRevoked,
+            payload: serde_json::to_value(KeyRevokedJob {
+                org_id: org.id.clone(),
+                key_id: key_id.to_owned(),
+            })
+            .unwrap_or_default(),
+            state: JobState::Queued,
+            attempts: 0,
+            created_at: now,
+            updated_at: now,
+            error: None,
+        };
         Ok(self
             .store
-            .revoke_publisher_key(&org.id, key_id, now, reason, &audit)
+            .revoke_publisher_key_with_job(&org.id, key_id, now, reason, &audit, &job)
             .await?)
     }
 }

@@ -15,6 +15,7 @@ mod instances;
 mod orgs;
 mod policies;
 mod registry;
+mod scans;
 mod supply;
 mod teams;
 mod tokens;

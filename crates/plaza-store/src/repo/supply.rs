@@ -4,7 +4,7 @@
 use crate::chain;
 use crate::db::{backend_err, millis, write_err, Cols};
 use crate::repo::require_org;
-use crate::store::{finish, SqlStore};
+use crate::store::{finish, SqlStore, Tx};
 use chrono::{DateTime, Utc};
 use plaza_core::audit::AuditEntry;
 use plaza_core::ids::{OrgId, UserId};
@@ -142,45 +142,7 @@ impl SupplyRepo for SqlStore {
         audit: &AuditEntry,
     ) -> StoreResult<PublisherKey> {
         let mut tx = self.write_tx().await?;
-        let result = async {
-            chain::append(&mut tx, audit).await?;
-            let row = sqlx::query(&format!(
-                "SELECT {KEY_COLUMNS} FROM publisher_keys WHERE org_id = $1 AND key_id = $2"
-            ))
-            .bind(org.as_str())
-            .bind(key_id.to_owned())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-            let Some(row) = row else {
-                return Err(StoreError::NotFound {
-                    entity: "publisher key",
-                    key: key_id.to_owned(),
-                });
-            };
-            let mut key = key_from_row(&row)?;
-            if let Some(when) = key.revoked_at {
-                return Err(StoreError::Conflict {
-                    entity: "publisher key",
-                    detail: format!("key {key_id} was already revoked at {}", when.to_rfc3339()),
-                });
-            }
-            sqlx::query(
-                "UPDATE publisher_keys SET revoked_at = $1, revocation_reason = $2 \
-                 WHERE org_id = $3 AND key_id = $4",
-            )
-            .bind(millis(at))
-            .bind(reason.to_owned())
-            .bind(org.as_str())
-            .bind(key_id.to_owned())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-            key.revoked_at = Some(at);
-            key.revocation_reason = Some(reason.to_owned());
-            Ok(key)
-        }
-        .await;
+        let result = revoke_key_in(&mut tx, org, key_id, at, reason, audit).await;
         finish(tx, result).await
     }
 
@@ -205,54 +167,7 @@ impl SupplyRepo for SqlStore {
         audit: &AuditEntry,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        let result = async {
-            chain::append(&mut tx, audit).await?;
-            for id in removals.iter().chain(upserts.iter().map(|a| &a.id)) {
-                sqlx::query("DELETE FROM osv_packages WHERE advisory_id = $1")
-                    .bind(id.clone())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend_err)?;
-                sqlx::query("DELETE FROM osv_advisories WHERE id = $1")
-                    .bind(id.clone())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend_err)?;
-            }
-            for a in upserts {
-                sqlx::query(
-                    "INSERT INTO osv_advisories (id, digest, modified, withdrawn, body, \
-                     imported_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(a.id.clone())
-                .bind(a.digest.clone())
-                .bind(a.modified.clone())
-                .bind(i64::from(a.withdrawn))
-                .bind(a.body.clone())
-                .bind(millis(at))
-                .execute(&mut *tx)
-                .await
-                .map_err(write_err("advisory"))?;
-                let mut seen = std::collections::BTreeSet::new();
-                for (ecosystem, name) in &a.packages {
-                    if !seen.insert((ecosystem, name)) {
-                        continue;
-                    }
-                    sqlx::query(
-                        "INSERT INTO osv_packages (advisory_id, ecosystem, name) \
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(a.id.clone())
-                    .bind(ecosystem.clone())
-                    .bind(name.clone())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(write_err("advisory package"))?;
-                }
-            }
-            Ok(())
-        }
-        .await;
+        let result = apply_import_in(&mut tx, upserts, removals, at, audit).await;
         finish(tx, result).await
     }
 
@@ -292,4 +207,108 @@ impl SupplyRepo for SqlStore {
             })
             .collect()
     }
+}
+
+/// Revokes a key inside `tx` (with its audit record): the body of
+/// [`SupplyRepo::revoke_publisher_key`], shared with the revocation that enqueues a re-scan.
+pub(crate) async fn revoke_key_in(
+    tx: &mut Tx,
+    org: &OrgId,
+    key_id: &str,
+    at: DateTime<Utc>,
+    reason: &str,
+    audit: &AuditEntry,
+) -> StoreResult<PublisherKey> {
+    chain::append(tx, audit).await?;
+    let row = sqlx::query(&format!(
+        "SELECT {KEY_COLUMNS} FROM publisher_keys WHERE org_id = $1 AND key_id = $2"
+    ))
+    .bind(org.as_str())
+    .bind(key_id.to_owned())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(backend_err)?;
+    let Some(row) = row else {
+        return Err(StoreError::NotFound {
+            entity: "publisher key",
+            key: key_id.to_owned(),
+        });
+    };
+    let mut key = key_from_row(&row)?;
+    if let Some(when) = key.revoked_at {
+        return Err(StoreError::Conflict {
+            entity: "publisher key",
+            detail: format!("key {key_id} was already revoked at {}", when.to_rfc3339()),
+        });
+    }
+    sqlx::query(
+        "UPDATE publisher_keys SET revoked_at = $1, revocation_reason = $2 \
+             WHERE org_id = $3 AND key_id = $4",
+    )
+    .bind(millis(at))
+    .bind(reason.to_owned())
+    .bind(org.as_str())
+    .bind(key_id.to_owned())
+    .execute(&mut **tx)
+    .await
+    .map_err(backend_err)?;
+    key.revoked_at = Some(at);
+    key.revocation_reason = Some(reason.to_owned());
+    Ok(key)
+}
+
+/// Applies an advisory import inside `tx` (with its audit record): the body of
+/// [`SupplyRepo::apply_advisory_import`], shared with the import that enqueues a re-scan.
+pub(crate) async fn apply_import_in(
+    tx: &mut Tx,
+    upserts: &[StoredAdvisory],
+    removals: &[String],
+    at: DateTime<Utc>,
+    audit: &AuditEntry,
+) -> StoreResult<()> {
+    chain::append(tx, audit).await?;
+    for id in removals.iter().chain(upserts.iter().map(|a| &a.id)) {
+        sqlx::query("DELETE FROM osv_packages WHERE advisory_id = $1")
+            .bind(id.clone())
+            .execute(&mut **tx)
+            .await
+            .map_err(backend_err)?;
+        sqlx::query("DELETE FROM osv_advisories WHERE id = $1")
+            .bind(id.clone())
+            .execute(&mut **tx)
+            .await
+            .map_err(backend_err)?;
+    }
+    for a in upserts {
+        sqlx::query(
+            "INSERT INTO osv_advisories (id, digest, modified, withdrawn, body, \
+                 imported_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(a.id.clone())
+        .bind(a.digest.clone())
+        .bind(a.modified.clone())
+        .bind(i64::from(a.withdrawn))
+        .bind(a.body.clone())
+        .bind(millis(at))
+        .execute(&mut **tx)
+        .await
+        .map_err(write_err("advisory"))?;
+        let mut seen = std::collections::BTreeSet::new();
+        for (ecosystem, name) in &a.packages {
+            if !seen.insert((ecosystem, name)) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO osv_packages (advisory_id, ecosystem, name) \
+                     VALUES ($1, $2, $3)",
+            )
+            .bind(a.id.clone())
+            .bind(ecosystem.clone())
+            .bind(name.clone())
+            .execute(&mut **tx)
+            .await
+            .map_err(write_err("advisory package"))?;
+        }
+    }
+    Ok(())
 }

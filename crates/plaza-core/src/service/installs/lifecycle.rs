@@ -113,6 +113,19 @@ impl Services {
         let version = self
             .version_or_latest(org, &req.app_id, req.version.as_deref())
             .await?;
+        if let Some(block) = self
+            .store
+            .version_block(&org.id, &version.app_id, &version.version)
+            .await?
+        {
+            return Err(CoreError::Forbidden(format!(
+                "{}@{} is blocked for new installs since {}: {}; install another version",
+                version.app_id,
+                version.version,
+                block.blocked_at.to_rfc3339(),
+                block.reason
+            )));
+        }
         let request = request_of(&version)?;
         let now = self.now();
         let granted_by = admin.then(|| actor.user.id.clone());
