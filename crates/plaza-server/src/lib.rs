@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod state;
+pub mod submission;
 pub mod wasm;
 
 pub use config::ServerConfig;

@@ -17,7 +17,8 @@ use utoipa::{Modify, OpenApi};
         routes::installs::unused_grants, routes::installs::jwks, routes::installs::exchange,
         routes::installs::calendar_events,
         routes::supply::list_all, routes::supply::list, routes::supply::register, routes::supply::revoke,
-        routes::supply::marketplace_keys, routes::supply::timestamp,
+        routes::supply::marketplace_keys, routes::supply::timestamp, routes::supply::settings,
+        routes::supply::set_settings, routes::supply::scans, routes::supply::notifications,
         routes::meta::index, routes::meta::openapi, routes::meta::manifest_schema,
         routes::health::healthz, routes::health::readyz, routes::health::metrics,
         routes::manifests::validate, routes::me::show, routes::me::org,
@@ -43,7 +44,8 @@ use utoipa::{Modify, OpenApi};
         PolicyModeView, NewExceptionRequest, ExceptionView, DecisionView, PreviewRowView,
         IngestReportView, EventReportView, EventProblemView, DeadLetterView,
         UsageAnswerView, UsageRowView, InstanceGapsView, PeriodMarkRequest, PeriodStatusView, CorrectionView, UsageSettingsView, UsageSettingsRequest,
-        PublisherKeyView, RegisterKeyBody, RevokeKeyBody, MarketplaceKeyView, TimestampBody)),
+        PublisherKeyView, RegisterKeyBody, RevokeKeyBody, MarketplaceKeyView, TimestampBody,
+        ScanView, BlockView, VersionScansView, NotificationView, TrustedBuilderView, SupplySettingsView)),
     modifiers(&BearerAuth, &ProblemResponses),
 )]
 struct ApiDoc;

@@ -149,6 +149,14 @@ async fn populate(services: &Services, blobs: &dyn BlobStore) -> anyhow::Result<
         }
     }
     let registered = services.list_app_versions(&org).await?;
+    if registered.is_empty() {
+        // A first start: the demo org runs its policies in warn-only mode, as the seed article
+        // advises for a start, so pushes without signatures or provenance are registered with
+        // warnings. `PUT /api/orgs/demo/policy-mode {"mode":"enforce"}` turns denials on.
+        services
+            .set_policy_mode(&admin, &org, plaza_core::policy::PolicyMode::WarnOnly)
+            .await?;
+    }
     let alice = services.user_by_handle(&org.id, "alice").await?;
     let alice = services
         .principal_for(

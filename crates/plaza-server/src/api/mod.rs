@@ -330,6 +330,11 @@ pub struct AppVersionView {
     /// The policy decision made at registration (absent when read back).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<DecisionView>,
+    /// The supply gate's report at registration (signature, provenance, SBOM, vulnerabilities,
+    /// secrets, score; docs/supply-gate.md), when the version's artifact was in the registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub supply: Option<serde_json::Value>,
 }
 
 impl From<AppVersion> for AppVersionView {
@@ -343,6 +348,7 @@ impl From<AppVersion> for AppVersionView {
             created_by: a.created_by.0,
             created_at: a.created_at,
             decision: None,
+            supply: None,
         }
     }
 }

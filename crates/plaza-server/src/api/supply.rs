@@ -99,3 +99,149 @@ pub struct TimestampBody {
     /// The signature to timestamp: the `sig` of a DSSE envelope, base64 (standard or URL-safe).
     pub signature: String,
 }
+
+/// One supply-chain scan of a version (the score history).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanView {
+    /// 1, 2, … in scan order.
+    pub seq: i64,
+    /// When.
+    pub scanned_at: DateTime<Utc>,
+    /// Why: `submission`, `vulndb` (advisories changed) or `key-revoked`.
+    pub cause: String,
+    /// The security score, 0–100.
+    pub score: i64,
+    /// The supply report (docs/supply-gate.md).
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+}
+
+impl From<plaza_core::supply_gate::ScanRecord> for ScanView {
+    fn from(r: plaza_core::supply_gate::ScanRecord) -> Self {
+        Self {
+            seq: r.seq,
+            scanned_at: r.scanned_at,
+            cause: r.cause.as_str().to_owned(),
+            score: r.score,
+            report: r.report,
+        }
+    }
+}
+
+/// Why a version is blocked for new installs.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockView {
+    /// In words.
+    pub reason: String,
+    /// Since when.
+    pub blocked_at: DateTime<Utc>,
+}
+
+/// A version's scans, oldest first, and whether it is blocked.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionScansView {
+    /// The app.
+    pub app_id: String,
+    /// The version.
+    pub version: String,
+    /// Set when a re-scan blocked new installs of the version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block: Option<BlockView>,
+    /// The score history.
+    pub scans: Vec<ScanView>,
+}
+
+/// A notification to the caller or one of their teams.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationView {
+    /// Its id.
+    pub id: String,
+    /// `user` or `team`.
+    pub recipient_kind: String,
+    /// The user or team id.
+    pub recipient: String,
+    /// What it is about, e.g. `supply.rescan`.
+    pub kind: String,
+    /// One line.
+    pub subject: String,
+    /// Details.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<plaza_core::supply_gate::Notification> for NotificationView {
+    fn from(n: plaza_core::supply_gate::Notification) -> Self {
+        let (kind, id) = match n.recipient {
+            plaza_core::supply_gate::Recipient::User(u) => ("user", u.0),
+            plaza_core::supply_gate::Recipient::Team(t) => ("team", t.0),
+        };
+        Self {
+            id: n.id,
+            recipient_kind: kind.to_owned(),
+            recipient: id,
+            kind: n.kind,
+            subject: n.subject,
+            body: n.body,
+            created_at: n.created_at,
+        }
+    }
+}
+
+/// A builder the org trusts.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrustedBuilderView {
+    /// The provenance's `builder.id` (an id without `@` matches any `@<version>` of it).
+    pub id: String,
+    /// The SLSA build level the org assigns it, 1–3.
+    pub level: u8,
+}
+
+/// The org's supply-chain settings (`GET`/`PUT /api/orgs/{org}/supply-settings`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SupplySettingsView {
+    /// Builders whose provenance earns the level given.
+    pub trusted_builders: Vec<TrustedBuilderView>,
+    /// Whether a re-scan blocks new installs of a version that got a critical vulnerability
+    /// with a fix, or whose signature stopped verifying (default true).
+    pub block_on_rescan: bool,
+}
+
+impl From<plaza_core::supply_gate::SupplySettings> for SupplySettingsView {
+    fn from(s: plaza_core::supply_gate::SupplySettings) -> Self {
+        Self {
+            trusted_builders: s
+                .trusted_builders
+                .into_iter()
+                .map(|b| TrustedBuilderView {
+                    id: b.id,
+                    level: b.level,
+                })
+                .collect(),
+            block_on_rescan: s.block_on_rescan,
+        }
+    }
+}
+
+impl From<SupplySettingsView> for plaza_core::supply_gate::SupplySettings {
+    fn from(v: SupplySettingsView) -> Self {
+        Self {
+            trusted_builders: v
+                .trusted_builders
+                .into_iter()
+                .map(|b| plaza_supply::sign::slsa::provenance::TrustedBuilder {
+                    id: b.id,
+                    level: b.level,
+                })
+                .collect(),
+            block_on_rescan: v.block_on_rescan,
+        }
+    }
+}

@@ -55,7 +55,17 @@ pub async fn register(
         ));
     };
     let json = serde_json::to_value(&manifest).map_err(ApiError::internal)?;
-    let (decision, findings) = s.services.evaluate_app(&org, &json, None).await?;
+    // The supply gate runs when the version's artifact is in the registry (`plaza push`); its
+    // facts (signature, provenance level, SBOM, vulnerabilities, secrets) feed the policies.
+    let text = serde_json::to_string(&json).map_err(ApiError::internal)?;
+    let materials =
+        crate::submission::gather(&s, &org.slug, &manifest.id, &manifest.version, text).await?;
+    let report = match &materials {
+        Some(m) => Some(s.services.supply_gate(&org, &json, m).await?),
+        None => None,
+    };
+    let facts = report.as_ref().map(|r| r.facts());
+    let (decision, findings) = s.services.evaluate_app(&org, &json, facts.as_ref()).await?;
     if decision.outcome == Outcome::Deny {
         let errors = findings
             .iter()
@@ -74,6 +84,9 @@ pub async fn register(
     let app = s.services.register_app_version(&p, &org, json).await?;
     let mut view = AppVersionView::from(app);
     view.decision = Some(decision.into());
+    view.supply = report
+        .map(|r| serde_json::to_value(r).map_err(ApiError::internal))
+        .transpose()?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 

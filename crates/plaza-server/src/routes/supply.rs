@@ -1,10 +1,13 @@
-//! Supply chain: publishers' keys (register, list, revoke), the marketplace's own keys, and
-//! signed timestamps.
+//! Supply chain: publishers' keys (register, list, revoke), the marketplace's own keys, signed
+//! timestamps, the org's supply settings (trusted builders, blocking), versions' scan history,
+//! and the caller's notifications.
 
 use crate::api::{
-    MarketplaceKeyView, PublisherKeyView, RegisterKeyBody, RevokeKeyBody, TimestampBody,
+    BlockView, MarketplaceKeyView, NotificationView, PublisherKeyView, RegisterKeyBody,
+    RevokeKeyBody, ScanView, SupplySettingsView, TimestampBody, VersionScansView,
 };
 use crate::extract::ApiJson;
+use crate::extract::ApiQuery;
 use crate::problem::{ApiError, Problem, ProblemItem};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -153,4 +156,101 @@ pub async fn timestamp(
     let json: serde_json::Value =
         serde_json::from_str(&envelope.to_json()).map_err(ApiError::internal)?;
     Ok((StatusCode::CREATED, Json(json)).into_response())
+}
+
+/// The org's supply-chain settings.
+#[utoipa::path(get, path = "/api/orgs/{org}/supply-settings", tag = "supply", security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org slug")),
+    responses((status = 200, body = SupplySettingsView), (status = 403, body = Problem)))]
+pub async fn settings(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+) -> Result<Json<SupplySettingsView>, ApiError> {
+    Ok(Json(s.services.supply_settings(&org).await?.into()))
+}
+
+/// Replaces the org's supply-chain settings (audited `supply.settings.set`).
+#[utoipa::path(put, path = "/api/orgs/{org}/supply-settings", tag = "supply", security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org slug")),
+    request_body = SupplySettingsView,
+    responses((status = 200, body = SupplySettingsView), (status = 422, body = Problem)))]
+pub async fn set_settings(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Extension(org): Extension<Org>,
+    ApiJson(body): ApiJson<SupplySettingsView>,
+) -> Result<Json<SupplySettingsView>, ApiError> {
+    let saved = s
+        .services
+        .set_supply_settings(&p, &org, body.into())
+        .await?;
+    Ok(Json(saved.into()))
+}
+
+/// A version's supply-chain scans (score history, oldest first) and whether it is blocked.
+#[utoipa::path(get, path = "/api/orgs/{org}/apps/{app}/versions/{version}/scans", tag = "supply", security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org slug"), ("app" = String, Path, description = "App id"), ("version" = String, Path)),
+    responses((status = 200, body = VersionScansView), (status = 403, body = Problem)))]
+pub async fn scans(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+    Path((_, app, version)): Path<(String, String, String)>,
+) -> Result<Json<VersionScansView>, ApiError> {
+    let history = s.services.supply_scan_history(&org, &app, &version).await?;
+    let block = s
+        .services
+        .version_block(&org, &app, &version)
+        .await?
+        .map(|b| BlockView {
+            reason: b.reason,
+            blocked_at: b.blocked_at,
+        });
+    Ok(Json(VersionScansView {
+        app_id: app,
+        version,
+        block,
+        scans: history.into_iter().map(ScanView::from).collect(),
+    }))
+}
+
+/// How many notifications to list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationQuery {
+    /// At most this many, newest first (1–1000, default 100).
+    limit: Option<u32>,
+}
+
+/// The caller's notifications and their teams', newest first.
+#[utoipa::path(get, path = "/api/notifications", tag = "supply", security(("bearer" = [])),
+    params(NotificationQuery),
+    responses((status = 200, body = Vec<NotificationView>), (status = 400, body = Problem)))]
+pub async fn notifications(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    ApiQuery(q): ApiQuery<NotificationQuery>,
+) -> Result<Json<Vec<NotificationView>>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=plaza_core::service::MAX_NOTIFICATIONS).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "`limit` must be between 1 and {}",
+            plaza_core::service::MAX_NOTIFICATIONS
+        )));
+    }
+    let org = s.services.org(p.org_id()).await?;
+    let mut all = s
+        .services
+        .user_notifications(&org, &p.user.id, limit)
+        .await?;
+    for team in &p.teams {
+        all.extend(s.services.team_notifications(&org, team, limit).await?);
+    }
+    all.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    all.truncate(limit as usize);
+    Ok(Json(all.into_iter().map(Into::into).collect()))
 }

@@ -94,6 +94,10 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/api/orgs/{org}/publishers/{publisher}/keys", Rule::Publisher),
     ("GET", "/api/marketplace-keys", Rule::Public),
     ("POST", "/api/timestamps", Rule::Auth),
+    ("GET", "/api/orgs/{org}/supply-settings", Rule::Member),
+    ("PUT", "/api/orgs/{org}/supply-settings", Rule::Admin),
+    ("GET", "/api/orgs/{org}/apps/{app}/versions/{version}/scans", Rule::Member),
+    ("GET", "/api/notifications", Rule::Auth),
     ("GET", "/api/orgs/{org}/policies", Rule::Member),
     ("POST", "/api/orgs/{org}/policies", Rule::Admin),
     ("POST", "/api/orgs/{org}/policies/preview", Rule::Admin),
@@ -221,6 +225,10 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
             json(serde_json::json!({"reason": "matrix"}))
         }
         ("POST", "/api/timestamps") => json(serde_json::json!({"signature": "AAAA"})),
+        ("PUT", "/api/orgs/{org}/supply-settings") => json(serde_json::json!({
+            "trustedBuilders": [{"id": "https://github.com/actions/runner", "level": 2}],
+            "blockOnRescan": true,
+        })),
         ("POST", "/api/installs/{id}/upgrade") => json(serde_json::json!({"version": "1.2.0"})),
         ("POST", "/api/token/exchange") => Some((
             "application/x-www-form-urlencoded",

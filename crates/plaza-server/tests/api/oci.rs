@@ -435,17 +435,40 @@ async fn push_and_pull_an_artifact_with_every_upload_style() {
     .await;
     assert_eq!(r.status, 401);
 
-    // Once 1.2.0 is a published app version, its tag is frozen; other tags still move.
+    // With the artifact in the registry the supply gate runs: unsigned, without provenance or
+    // SBOM, the built-in policies deny it (enforce mode).
     let seed = crate::support::SEED_MANIFEST.as_bytes().to_vec();
-    let r = app
-        .call(
+    let register = || {
+        app.call(
             Method::POST,
             "/api/orgs/acme/apps",
             Some(&author),
-            Some(("application/yaml", seed)),
+            Some(("application/yaml", seed.clone())),
+        )
+    };
+    let denied = register().await;
+    assert_eq!(denied.status, 422, "{}", denied.text);
+    for rule in ["plaza.provenance.min-level", "plaza.sbom.required"] {
+        assert!(denied.text.contains(rule), "{rule}: {}", denied.text);
+    }
+    // In warn-only mode it is registered, the report attached.
+    let r = app
+        .send_json(
+            Method::PUT,
+            "/api/orgs/acme/policy-mode",
+            Some(&app.admin_token),
+            serde_json::json!({"mode": "warn-only"}),
         )
         .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Once 1.2.0 is a published app version, its tag is frozen; other tags still move.
+    let r = register().await;
     assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.body["supply"]["signature"]["status"], "missing",
+        "{}",
+        r.text
+    );
     let other_manifest = image_manifest(&config_digest, config.len(), &layer_digest, layer.len())
         .iter()
         .copied()

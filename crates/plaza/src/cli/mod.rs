@@ -32,6 +32,7 @@ mod store_args;
 mod usage;
 mod validate;
 mod verify;
+mod vulndb;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -69,6 +70,9 @@ enum Command {
     Sbom(sbom::SbomArgs),
     /// Match an SBOM's components against OSV advisories (and scan the artifact for secrets).
     Scan(scan::ScanArgs),
+    /// The vulnerability database (OSV): import.
+    #[command(subcommand)]
+    Vulndb(vulndb::VulndbCommand),
     /// Make a signing key pair (PKCS#8 PEM private key, mode 0600; SPKI PEM public key).
     Keygen(keygen::KeygenArgs),
     /// Sign an artifact: a DSSE envelope over an in-toto statement of its sha256.
@@ -115,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Package(a) => package::run(a),
         Command::Sbom(a) => sbom::run(a),
         Command::Scan(a) => scan::run(a),
+        Command::Vulndb(c) => runtime()?.block_on(vulndb::run(c)),
         Command::Keygen(a) => keygen::run(a),
         Command::Sign(a) => runtime()?.block_on(sign::run(a)),
         Command::Verify(a) => runtime()?.block_on(verify::run(a)),

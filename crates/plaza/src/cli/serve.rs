@@ -70,6 +70,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     println!("Plaza listening on http://{addr}");
     spawn_exception_sweeper(services.clone());
+    spawn_supply_rescanner(services.clone());
     let mut server_config = config.server.clone();
     if args.demo && server_config.usage_late_arrival_days == DEFAULT_LATE_ARRIVAL_DAYS {
         // The demo accepts old usage, so the seed article's event (January 2026) is accepted
@@ -152,6 +153,28 @@ fn spawn_exception_sweeper(services: plaza_core::service::Services) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "policy exceptions expired"),
                 Err(e) => tracing::warn!(error = %e, "could not record expired policy exceptions"),
+            }
+        }
+    });
+}
+
+/// Every 5 seconds, runs the queued supply-chain re-scans (after a vulnerability import or a key
+/// revocation) until none is left. Jobs are durable: one a crashed server left is taken up
+/// again once its lease runs out, by this server or another.
+fn spawn_supply_rescanner(services: plaza_core::service::Services) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            loop {
+                match services.run_next_supply_job().await {
+                    Ok(Some(outcome)) => tracing::info!(?outcome, "supply re-scan job done"),
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "supply re-scan job could not run");
+                        break;
+                    }
+                }
             }
         }
     });
