@@ -276,3 +276,199 @@ fn the_registry_keeps_blobs_in_an_s3_bucket_when_configured() {
         text(&listing.stdout)
     );
 }
+
+/// A JSON call to the demo server as its admin.
+fn api(
+    method: reqwest::Method,
+    base: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut req = reqwest::Client::new()
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(DEMO_TOKEN);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    })
+}
+
+#[test]
+fn a_signed_app_passes_the_supply_gate_in_enforce_mode_and_a_key_revocation_blocks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base, _) = start_demo(dir.path());
+    let (status, _) = api(
+        reqwest::Method::PUT,
+        &base,
+        "/api/orgs/demo/policy-mode",
+        Some(serde_json::json!({"mode": "enforce"})),
+    );
+    assert_eq!(status, 200);
+    let app = dir.path().join("app");
+    write_app(&app, "com.example.signed");
+    let manifest = std::fs::read_to_string(app.join("micro-app.yaml")).unwrap();
+    std::fs::write(
+        app.join("micro-app.yaml"),
+        format!("{manifest}repository: https://github.com/example/signed\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("sbom.json"),
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+            {"type":"library","bom-ref":"serde","name":"serde","version":"1.0.200","purl":"pkg:cargo/serde@1.0.200"}]}"#,
+    )
+    .unwrap();
+
+    // Unsigned, with no provenance: denied, the rules named.
+    let out = cli(&["push", "app", "--sbom", "sbom.json"], dir.path(), &base);
+    assert_ne!(out.status.code(), Some(0));
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(said.contains("plaza.provenance.min-level"), "{said}");
+
+    // The governed path: a key registered for the manifest's publisher, the component signed,
+    // signed provenance, the SBOM; pushed together.
+    let run = |args: &[&str]| {
+        let out = cli(args, dir.path(), &base);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        out
+    };
+    run(&["keygen", "--output", "publisher"]);
+    run(&[
+        "keys",
+        "register",
+        "--publisher",
+        "did:example:maintainer",
+        "--public-key",
+        "publisher.pub",
+    ]);
+    run(&[
+        "sign",
+        "--artifact",
+        "app/app.wasm",
+        "--key",
+        "publisher.key",
+    ]);
+    run(&[
+        "attest",
+        "--provenance",
+        "--artifact",
+        "app/app.wasm",
+        "--key",
+        "publisher.key",
+        "--repository",
+        "https://github.com/example/signed",
+        "--ref",
+        "refs/heads/main",
+        "--commit",
+        "0123456789abcdef0123456789abcdef01234567",
+    ]);
+    let verified = run(&[
+        "verify",
+        "--artifact",
+        "app/app.wasm",
+        "--publisher",
+        "did:example:maintainer",
+    ]);
+    assert!(text(&verified.stdout).starts_with("verified:"));
+    // The tag 1.2.0 was pushed by the denied attempt; push again under the same tag with the
+    // same component (the tag is not published, so it may be re-pushed).
+    let out = run(&[
+        "push",
+        "app",
+        "--sbom",
+        "sbom.json",
+        "--signature",
+        "app/app.wasm.dsse.json",
+        "--provenance",
+        "app/app.wasm.provenance.dsse.json",
+    ]);
+    assert!(
+        text(&out.stdout).contains("registered com.example.signed 1.2.0"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let path = "/api/orgs/demo/apps/com.example.signed/versions/1.2.0/scans";
+    let (status, scans) = api(reqwest::Method::GET, &base, path, None);
+    assert_eq!(status, 200, "{scans}");
+    // Two submissions were scanned (the denied one is kept in the history): the newest is the
+    // registered one.
+    let submitted = scans["scans"].as_array().unwrap().len();
+    assert_eq!(submitted, 2, "{scans}");
+    let newest = &scans["scans"][submitted - 1];
+    assert_eq!(
+        scans["scans"][0]["report"]["signature"]["status"],
+        "missing"
+    );
+    let report = &newest["report"];
+    assert_eq!(newest["cause"], "submission");
+    assert_eq!(report["signature"]["status"], "verified", "{report}");
+    assert_eq!(
+        report["provenance"]["slsaLevel"], 1,
+        "an untrusted builder earns level 1: {report}"
+    );
+    assert_eq!(report["sbom"]["present"], true, "{report}");
+    assert_eq!(
+        report["sbom"]["bound"], true,
+        "bound as a referrer: {report}"
+    );
+    let first_score = newest["score"].as_i64().unwrap();
+
+    // The publisher's key is revoked: the background re-scan finds the signature no longer
+    // verifies, scores it lower, blocks new installs and notifies the publisher (alice).
+    let (_, keys) = api(
+        reqwest::Method::GET,
+        &base,
+        "/api/orgs/demo/publisher-keys",
+        None,
+    );
+    let key_id = keys[0]["keyId"].as_str().unwrap().to_owned();
+    run(&["keys", "revoke", &key_id, "--reason", "test: key leaked"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let scans = loop {
+        let (_, scans) = api(reqwest::Method::GET, &base, path, None);
+        if scans["scans"]
+            .as_array()
+            .is_some_and(|s| s.len() > submitted)
+        {
+            break scans;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no re-scan within 30 s: {scans}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let rescan = &scans["scans"][submitted];
+    assert_eq!(rescan["cause"], "key-revoked");
+    assert_eq!(
+        rescan["report"]["signature"]["status"], "invalid",
+        "{rescan}"
+    );
+    assert!(rescan["score"].as_i64().unwrap() < first_score);
+    assert!(scans["block"]["reason"].is_string(), "{scans}");
+    let (status, refused) = api(
+        reqwest::Method::POST,
+        &base,
+        "/api/installs",
+        Some(
+            serde_json::json!({"appId": "com.example.signed", "version": "1.2.0", "team": "payments"}),
+        ),
+    );
+    assert_eq!(status, 403, "{refused}");
+    stop(&mut child);
+}
