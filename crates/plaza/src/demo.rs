@@ -21,16 +21,20 @@ pub const DEMO_ADMIN: &str = "demo-admin";
 /// The example apps (examples/apps), published as real artifacts and installed: the hello app
 /// as `inst-hello` and the seed's where2eat as `inst-9a3f` (the instance the seed's usage
 /// event names), both for the platform team.
-const DEMO_COMPONENTS: [(&str, &str, &[u8]); 2] = [
+/// Each is signed with the demo publisher key and carries signed provenance and its committed
+/// SBOM as referrers (`demo_supply`), and goes through the supply gate.
+const DEMO_COMPONENTS: [(&str, &str, &[u8], &[u8]); 2] = [
     (
         "hello/micro-app.yaml",
         include_str!("../../../examples/apps/hello/micro-app.yaml"),
         include_bytes!("../../../examples/apps/hello/hello.wasm"),
+        include_bytes!("../../../examples/apps/hello/sbom.cdx.json"),
     ),
     (
         "where2eat/micro-app.yaml",
         include_str!("../../../examples/apps/where2eat/micro-app.yaml"),
         include_bytes!("../../../examples/apps/where2eat/where2eat.wasm"),
+        include_bytes!("../../../examples/apps/where2eat/sbom.cdx.json"),
     ),
 ];
 
@@ -186,7 +190,7 @@ async fn populate(services: &Services, blobs: &dyn BlobStore) -> anyhow::Result<
         services.evaluate_app(&org, &json, None).await?;
         services.register_app_version(&alice, &org, json).await?;
     }
-    for (name, text, component) in DEMO_COMPONENTS {
+    for (name, text, component, sbom) in DEMO_COMPONENTS {
         let json = valid_manifest(name, text)?;
         let known = registered.iter().any(|v| {
             Some(v.app_id.as_str()) == json["id"].as_str()
@@ -195,10 +199,18 @@ async fn populate(services: &Services, blobs: &dyn BlobStore) -> anyhow::Result<
         if known {
             continue;
         }
-        publish(services, blobs, &alice, &org, &json, component)
+        let subject = publish(services, blobs, &alice, &org, &json, component)
             .await
             .with_context(|| format!("publishing the example app {name}"))?;
-        services.evaluate_app(&org, &json, None).await?;
+        let materials = crate::demo_supply::sign_and_attach(
+            services, blobs, &alice, &org, &json, component, sbom, &subject,
+        )
+        .await
+        .with_context(|| format!("signing the example app {name}"))?;
+        let report = services.supply_gate(&org, &json, &materials).await?;
+        services
+            .evaluate_app(&org, &json, Some(&report.facts()))
+            .await?;
         services.register_app_version(&alice, &org, json).await?;
     }
     install_demo_instances(services, &admin, &org).await
@@ -226,7 +238,7 @@ async fn publish(
     org: &plaza_core::identity::Org,
     manifest: &serde_json::Value,
     component: &[u8],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<plaza_registry::referrer::Subject> {
     let app_id = manifest["id"].as_str().unwrap_or_default();
     let version = manifest["version"].as_str().unwrap_or_default();
     let repo = format!("{}/{app_id}", org.slug);
@@ -268,7 +280,11 @@ async fn publish(
     store
         .put_manifest(&stored, &linked, Some(version), &audit)
         .await?;
-    Ok(())
+    Ok(plaza_registry::referrer::Subject {
+        media_type: media_type::OCI_MANIFEST.to_owned(),
+        digest: image_digest,
+        size: image.len() as u64,
+    })
 }
 
 /// The demo's installed instances: where2eat as `inst-9a3f` (the instance the seed's usage

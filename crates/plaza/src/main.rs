@@ -6,6 +6,7 @@
 mod cli;
 mod config;
 mod demo;
+mod demo_supply;
 
 use clap::Parser;
 use std::process::ExitCode;
