@@ -430,13 +430,20 @@ fn a_signed_app_passes_the_supply_gate_in_enforce_mode_and_a_key_revocation_bloc
 
     // The publisher's key is revoked: the background re-scan finds the signature no longer
     // verifies, scores it lower, blocks new installs and notifies the publisher (alice).
+    let key_id = report["signature"]["keyId"].as_str().unwrap().to_owned();
     let (_, keys) = api(
         reqwest::Method::GET,
         &base,
-        "/api/orgs/demo/publisher-keys",
+        "/api/orgs/demo/publishers/did:example:maintainer/keys",
         None,
     );
-    let key_id = keys[0]["keyId"].as_str().unwrap().to_owned();
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["keyId"] == key_id.as_str()),
+        "the verifying key is the one registered: {keys}"
+    );
     run(&["keys", "revoke", &key_id, "--reason", "test: key leaked"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let scans = loop {

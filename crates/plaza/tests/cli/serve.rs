@@ -516,8 +516,10 @@ fn skopeo_pushes_and_pulls_a_wasm_artifact_through_the_registry() {
     let out = gc(&["--dry-run"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        // The artifact's 3 blobs, and the 6 of the two example apps the demo publishes.
-        text(&out.stdout).contains("9 referenced; would remove 0"),
+        // The artifact's 3 blobs; the 6 of the two example apps the demo publishes; and their
+        // signature, provenance and SBOM referrers (a layer and a manifest each, 12, and the
+        // one empty config they share).
+        text(&out.stdout).contains("22 referenced; would remove 0"),
         "{}",
         text(&out.stdout)
     );
