@@ -20,6 +20,9 @@ pub mod artifact_type {
     pub const SIGNATURE: &str = "application/vnd.dsse.envelope.v1+json";
     /// Provenance: an in-toto statement (SLSA Provenance), usually in a DSSE envelope.
     pub const PROVENANCE: &str = "application/vnd.in-toto+json";
+    /// The marketplace's countersignature: a SLSA Verification Summary Attestation in a DSSE
+    /// envelope signed with the marketplace's key.
+    pub const VERIFICATION_SUMMARY: &str = "application/vnd.plaza.verification-summary.v1+json";
 }
 
 /// The empty JSON object `{}` that serves as a referrer's config (the image spec's "empty
@@ -162,6 +165,28 @@ pub fn provenance(bytes: Vec<u8>) -> Result<Attachment, AttachmentError> {
     Ok(Attachment {
         artifact_type: artifact_type::PROVENANCE,
         layer_media_type: layer,
+        bytes,
+        annotations,
+    })
+}
+
+/// The marketplace's countersignature (a DSSE envelope around a SLSA VSA statement), annotated
+/// with its predicate type.
+pub fn verification_summary(bytes: Vec<u8>) -> Result<Attachment, AttachmentError> {
+    let doc = parse(&bytes, "the verification summary")?;
+    if !is_envelope(&doc) {
+        return Err(AttachmentError::WrongKind(
+            "the verification summary is not a DSSE envelope".into(),
+        ));
+    }
+    let mut annotations = Map::new();
+    annotations.insert(
+        PREDICATE_TYPE_ANNOTATION.into(),
+        Value::String("https://slsa.dev/verification_summary/v1".into()),
+    );
+    Ok(Attachment {
+        artifact_type: artifact_type::VERIFICATION_SUMMARY,
+        layer_media_type: artifact_type::SIGNATURE,
         bytes,
         annotations,
     })

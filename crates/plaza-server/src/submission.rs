@@ -1,6 +1,7 @@
 //! What the registry holds about a version being registered, gathered for the supply gate: the
 //! artifact (`<org>/<app-id>:<version>`), its Wasm component, and the SBOM, signatures and
-//! provenance attached to it as OCI referrers (docs/registry.md).
+//! provenance attached to it as OCI referrers (docs/registry.md); and the marketplace's
+//! countersignature attached back as a referrer once the version is approved.
 //!
 //! The artifact digest the gate checks signatures, provenance and the SBOM against is the
 //! component's (the `.wasm` file an author signs in CI, as the seed job does) for a Wasm app,
@@ -8,13 +9,31 @@
 
 use crate::problem::ApiError;
 use crate::state::AppState;
-use plaza_core::supply_gate::SubmissionMaterials;
+use plaza_core::identity::Org;
+use plaza_core::policy::{Decision, Outcome};
+use plaza_core::registry::StoredManifest;
+use plaza_core::service::Services;
+use plaza_core::supply_gate::{SubmissionMaterials, SupplyReport};
 use plaza_registry::manifest::media_type;
-use plaza_registry::referrer::artifact_type;
-use plaza_registry::Digest;
+use plaza_registry::referrer::{self, artifact_type, Attachment, Subject};
+use plaza_registry::{BlobStore, Digest};
+use plaza_supply::sign::slsa::vsa::Reference;
 
 /// Largest attachment read into the gate (an SBOM of 100,000 components is ~50 MB).
 const MAX_ATTACHMENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// What [`gather`] found: the materials, and the image they came from (for attaching the
+/// countersignature).
+pub struct Gathered {
+    /// For the supply gate.
+    pub materials: SubmissionMaterials,
+    /// The image manifest the referrers hang from.
+    pub image: Subject,
+    /// The repository.
+    pub repo: String,
+    /// The attestations read (signature, provenance, SBOM referrers), for the countersignature.
+    pub inputs: Vec<Reference>,
+}
 
 /// The version's materials, or `None` when the registry has no artifact for it (a manifest
 /// registered without a push: the supply gate does not run and its facts stay absent).
@@ -24,7 +43,7 @@ pub async fn gather(
     app_id: &str,
     version: &str,
     manifest_text: String,
-) -> Result<Option<SubmissionMaterials>, ApiError> {
+) -> Result<Option<Gathered>, ApiError> {
     let repo = format!("{org_slug}/{app_id}");
     let store = state.services.store();
     let Some(manifest_digest) = store
@@ -34,7 +53,14 @@ pub async fn gather(
     else {
         return Ok(None);
     };
-    let manifest = json_blob(state, &manifest_digest).await?;
+    let manifest_bytes = blob(state, &manifest_digest).await?;
+    let image = Subject {
+        media_type: media_type::OCI_MANIFEST.to_owned(),
+        digest: Digest::parse(&manifest_digest).map_err(|e| ApiError::internal(e.to_string()))?,
+        size: manifest_bytes.len() as u64,
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&manifest_bytes).map_err(|e| ApiError::internal(e.to_string()))?;
     let component_layer = manifest["layers"]
         .as_array()
         .into_iter()
@@ -59,6 +85,7 @@ pub async fn gather(
         sbom_attached_as_referrer: false,
         timestamps: Vec::new(),
     };
+    let mut inputs = Vec::new();
     for referrer in store
         .referrers(&repo, &manifest_digest)
         .await
@@ -80,6 +107,14 @@ pub async fn gather(
             continue;
         };
         let bytes = blob(state, layer).await?;
+        inputs.push(Reference {
+            uri: format!("oci://{repo}@{}", referrer.digest),
+            digest: [(
+                "sha256".to_owned(),
+                referrer.digest.trim_start_matches("sha256:").to_owned(),
+            )]
+            .into(),
+        });
         match kind {
             artifact_type::SBOM_CYCLONEDX | artifact_type::SBOM_SPDX => {
                 // The newest SBOM wins (referrers come oldest first).
@@ -90,7 +125,122 @@ pub async fn gather(
             _ => materials.provenance.push(bytes),
         }
     }
-    Ok(Some(materials))
+    Ok(Some(Gathered {
+        materials,
+        image,
+        repo,
+        inputs,
+    }))
+}
+
+/// Countersigns an approved version (its decision passed) and attaches the VSA to its image as a
+/// referrer. A version that went to review or was let through in warn-only mode is not
+/// countersigned: the marketplace vouches only for what passed.
+pub async fn countersign(
+    state: &AppState,
+    org: &Org,
+    app_id: &str,
+    version: &str,
+    gathered: &Gathered,
+    report: &SupplyReport,
+    decision: &Decision,
+) -> Result<bool, ApiError> {
+    if decision.outcome != Outcome::Pass {
+        return Ok(false);
+    }
+    let resource_uri = format!("oci://{}@{}", gathered.repo, gathered.image.digest);
+    let envelope = state
+        .services
+        .countersign(
+            org,
+            app_id,
+            version,
+            report,
+            decision,
+            &resource_uri,
+            gathered.inputs.clone(),
+        )
+        .await?;
+    let attachment = referrer::verification_summary(envelope.to_json().into_bytes())
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    attach_referrer(
+        &state.services,
+        state.blobs.as_ref(),
+        "system:supply",
+        org,
+        &gathered.repo,
+        &gathered.image,
+        &attachment,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(true)
+}
+
+/// Why a referrer could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    /// The blob store refused a blob.
+    #[error("storing a referrer blob failed: {0}")]
+    Blob(String),
+    /// The registry metadata could not be written.
+    #[error("recording the referrer failed: {0}")]
+    Store(#[from] plaza_core::StoreError),
+}
+
+/// Stores `attachment` as a referrer of `subject` in `repo`, as a push through the registry
+/// API would: the empty config, the document and the referrer manifest as blobs, linked, and
+/// the manifest recorded (audited `registry.manifest.push`).
+pub async fn attach_referrer(
+    services: &Services,
+    blobs: &dyn BlobStore,
+    actor: &str,
+    org: &Org,
+    repo: &str,
+    subject: &Subject,
+    attachment: &Attachment,
+) -> Result<(), AttachError> {
+    let manifest = referrer::referrer_manifest(subject, attachment);
+    let config = Digest::sha256_of(referrer::EMPTY_CONFIG);
+    let layer = Digest::sha256_of(&attachment.bytes);
+    let digest = Digest::sha256_of(&manifest);
+    let store = services.store();
+    for (d, bytes) in [
+        (&config, referrer::EMPTY_CONFIG),
+        (&layer, attachment.bytes.as_slice()),
+        (&digest, manifest.as_slice()),
+    ] {
+        blobs
+            .put(d, bytes)
+            .await
+            .map_err(|e| AttachError::Blob(e.to_string()))?;
+    }
+    let linked = vec![config.to_string(), layer.to_string()];
+    for blob in &linked {
+        store.link_blob(repo, blob).await?;
+    }
+    let now = services.now();
+    let stored = StoredManifest {
+        repository: repo.to_owned(),
+        digest: digest.to_string(),
+        media_type: media_type::OCI_MANIFEST.to_owned(),
+        artifact_type: Some(attachment.artifact_type.to_owned()),
+        subject: Some(subject.digest.to_string()),
+        size: manifest.len() as i64,
+        annotations: serde_json::Value::Object(attachment.annotations.clone()),
+        pushed_by: None,
+        pushed_at: now,
+    };
+    let audit = plaza_core::audit::AuditEntry::new(
+        now,
+        Some(org.id.clone()),
+        actor,
+        "registry.manifest.push",
+        format!("oci:{repo}@{digest}"),
+        serde_json::json!({"artifactType": attachment.artifact_type, "subject": subject.digest.to_string()}),
+    );
+    store.put_manifest(&stored, &linked, None, &audit).await?;
+    Ok(())
 }
 
 async fn blob(state: &AppState, digest: &str) -> Result<Vec<u8>, ApiError> {

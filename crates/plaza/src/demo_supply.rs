@@ -9,13 +9,11 @@
 use anyhow::Context;
 use plaza_core::access::Principal;
 use plaza_core::identity::Org;
-use plaza_core::registry::StoredManifest;
 use plaza_core::service::{NewPublisherKey, Services};
 use plaza_core::supply::KeyAlgorithm;
 use plaza_core::supply_gate::SubmissionMaterials;
-use plaza_registry::manifest::media_type;
-use plaza_registry::referrer::{self, Attachment, Subject};
-use plaza_registry::{BlobStore, Digest};
+use plaza_registry::referrer::{self, Subject};
+use plaza_registry::BlobStore;
 use plaza_supply::sign::artifact::sign_artifact;
 use plaza_supply::sign::intoto::sha256_hex;
 use plaza_supply::sign::keys::PrivateKey;
@@ -115,7 +113,16 @@ pub async fn sign_and_attach(
         referrer::provenance(provenance.clone())?,
         referrer::sbom(sbom.to_vec())?,
     ] {
-        attach(services, blobs, author, org, &repo, subject, &attachment).await?;
+        plaza_server::submission::attach_referrer(
+            services,
+            blobs,
+            &author.actor(),
+            org,
+            &repo,
+            subject,
+            &attachment,
+        )
+        .await?;
     }
     Ok(SubmissionMaterials {
         artifact_digest: format!("sha256:{}", sha256_hex(component)),
@@ -127,50 +134,4 @@ pub async fn sign_and_attach(
         sbom_attached_as_referrer: true,
         timestamps: Vec::new(),
     })
-}
-
-/// Stores `attachment` as a referrer of `subject` in `repo`, as the registry API would.
-async fn attach(
-    services: &Services,
-    blobs: &dyn BlobStore,
-    author: &Principal,
-    org: &Org,
-    repo: &str,
-    subject: &Subject,
-    attachment: &Attachment,
-) -> anyhow::Result<()> {
-    let manifest = referrer::referrer_manifest(subject, attachment);
-    let config = Digest::sha256_of(referrer::EMPTY_CONFIG);
-    let layer = Digest::sha256_of(&attachment.bytes);
-    let digest = Digest::sha256_of(&manifest);
-    let store = services.store();
-    blobs.put(&config, referrer::EMPTY_CONFIG).await?;
-    blobs.put(&layer, &attachment.bytes).await?;
-    blobs.put(&digest, &manifest).await?;
-    let linked = vec![config.to_string(), layer.to_string()];
-    for blob in &linked {
-        store.link_blob(repo, blob).await?;
-    }
-    let now = services.now();
-    let stored = StoredManifest {
-        repository: repo.to_owned(),
-        digest: digest.to_string(),
-        media_type: media_type::OCI_MANIFEST.to_owned(),
-        artifact_type: Some(attachment.artifact_type.to_owned()),
-        subject: Some(subject.digest.to_string()),
-        size: manifest.len() as i64,
-        annotations: serde_json::Value::Object(attachment.annotations.clone()),
-        pushed_by: Some(author.user.id.clone()),
-        pushed_at: now,
-    };
-    let audit = plaza_core::audit::AuditEntry::new(
-        now,
-        Some(org.id.clone()),
-        author.actor(),
-        "registry.manifest.push",
-        format!("oci:{repo}@{digest}"),
-        serde_json::json!({"artifactType": attachment.artifact_type, "subject": subject.digest.to_string(), "demo": true}),
-    );
-    store.put_manifest(&stored, &linked, None, &audit).await?;
-    Ok(())
 }

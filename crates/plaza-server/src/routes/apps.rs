@@ -58,10 +58,10 @@ pub async fn register(
     // The supply gate runs when the version's artifact is in the registry (`plaza push`); its
     // facts (signature, provenance level, SBOM, vulnerabilities, secrets) feed the policies.
     let text = serde_json::to_string(&json).map_err(ApiError::internal)?;
-    let materials =
+    let gathered =
         crate::submission::gather(&s, &org.slug, &manifest.id, &manifest.version, text).await?;
-    let report = match &materials {
-        Some(m) => Some(s.services.supply_gate(&org, &json, m).await?),
+    let report = match &gathered {
+        Some(g) => Some(s.services.supply_gate(&org, &json, &g.materials).await?),
         None => None,
     };
     let facts = report.as_ref().map(|r| r.facts());
@@ -82,6 +82,11 @@ pub async fn register(
         ));
     }
     let app = s.services.register_app_version(&p, &org, json).await?;
+    // The marketplace countersigns what passed (a VSA attached to the image as a referrer).
+    if let (Some(g), Some(r)) = (&gathered, &report) {
+        crate::submission::countersign(&s, &org, &app.app_id, &app.version, g, r, &decision)
+            .await?;
+    }
     let mut view = AppVersionView::from(app);
     view.decision = Some(decision.into());
     view.supply = report

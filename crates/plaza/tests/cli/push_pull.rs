@@ -277,6 +277,52 @@ fn the_registry_keeps_blobs_in_an_s3_bucket_when_configured() {
     );
 }
 
+/// The marketplace's VSA referrer of `image` in `repo`, through the OCI referrers API.
+fn fetch_vsa(base: &str, repo: &str, image: &str) -> Vec<u8> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let get = |path: String| {
+            client
+                .get(format!("{base}/v2/{repo}/{path}"))
+                .basic_auth("plaza", Some(DEMO_TOKEN))
+                .header(
+                    "accept",
+                    "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json",
+                )
+                .send()
+        };
+        let index: serde_json::Value = get(format!(
+            "referrers/{image}?artifactType=application/vnd.plaza.verification-summary.v1%2Bjson"
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let manifests = index["manifests"].as_array().unwrap();
+        assert_eq!(manifests.len(), 1, "one countersignature: {index}");
+        let digest = manifests[0]["digest"].as_str().unwrap();
+        let manifest: serde_json::Value = get(format!("manifests/{digest}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+        get(format!("blobs/{layer}"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
+    })
+}
+
 /// A JSON call to the demo server as its admin.
 fn api(
     method: reqwest::Method,
@@ -317,7 +363,7 @@ fn a_signed_app_passes_the_supply_gate_in_enforce_mode_and_a_key_revocation_bloc
     let manifest = std::fs::read_to_string(app.join("micro-app.yaml")).unwrap();
     std::fs::write(
         app.join("micro-app.yaml"),
-        format!("{manifest}repository: https://github.com/example/signed\n"),
+        format!("{manifest}repository: https://github.com/example/signed\nlicense: Apache-2.0\n"),
     )
     .unwrap();
     std::fs::write(
@@ -401,6 +447,32 @@ fn a_signed_app_passes_the_supply_gate_in_enforce_mode_and_a_key_revocation_bloc
         "{}",
         text(&out.stdout)
     );
+    // It passed, so the marketplace countersigned it: a SLSA VSA attached to the image as a
+    // referrer, verifiable offline with the marketplace's published keys.
+    let image = text(&out.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("sha256:"))
+        .unwrap()
+        .trim_end_matches([',', '.', ')'])
+        .to_owned();
+    let vsa = fetch_vsa(&base, "demo/com.example.signed", &image);
+    let (_, market) = api(reqwest::Method::GET, &base, "/api/marketplace-keys", None);
+    let keys: Vec<plaza_supply::sign::keys::PublicKey> = market
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            plaza_supply::sign::keys::PublicKey::from_pem(k["publicKey"].as_str().unwrap()).unwrap()
+        })
+        .collect();
+    let component = std::fs::read(app.join("app.wasm")).unwrap();
+    let verified = plaza_supply::sign::slsa::vsa::verify_vsa(
+        &vsa,
+        &plaza_supply::sign::intoto::sha256_hex(&component),
+        &keys,
+    )
+    .unwrap();
+    assert_eq!(verified.slsa_build_level, 1);
 
     let path = "/api/orgs/demo/apps/com.example.signed/versions/1.2.0/scans";
     let (status, scans) = api(reqwest::Method::GET, &base, path, None);
