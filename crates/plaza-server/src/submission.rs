@@ -153,12 +153,14 @@ pub async fn countersign(
         .services
         .countersign(
             org,
-            app_id,
-            version,
-            report,
-            decision,
-            &resource_uri,
-            gathered.inputs.clone(),
+            plaza_core::service::Countersigned {
+                app_id,
+                version,
+                report,
+                decision,
+                resource_uri: &resource_uri,
+                inputs: gathered.inputs.clone(),
+            },
         )
         .await?;
     let attachment = referrer::verification_summary(envelope.to_json().into_bytes())

@@ -23,6 +23,23 @@ pub const VERIFIER_ID: &str = "https://plaza.dev/verifiers/marketplace/v1";
 /// smaller).
 pub const MAX_TIMESTAMPED_SIGNATURE_BYTES: usize = 1024;
 
+/// What the marketplace countersigns: an approved version and what approved it.
+#[derive(Debug)]
+pub struct Countersigned<'a> {
+    /// The app.
+    pub app_id: &'a str,
+    /// The version.
+    pub version: &'a str,
+    /// The supply gate's report.
+    pub report: &'a SupplyReport,
+    /// The policy decision that passed it.
+    pub decision: &'a Decision,
+    /// Where the artifact is (`oci://<repo>@<digest>`).
+    pub resource_uri: &'a str,
+    /// The attestations the gate read.
+    pub inputs: Vec<Reference>,
+}
+
 impl Services {
     /// Every key the marketplace has signed with, newest first (retired keys included).
     pub async fn marketplace_keys(&self) -> Result<Vec<SigningKey>, CoreError> {
@@ -75,13 +92,16 @@ impl Services {
     pub async fn countersign(
         &self,
         org: &Org,
-        app_id: &str,
-        version: &str,
-        report: &SupplyReport,
-        decision: &Decision,
-        resource_uri: &str,
-        inputs: Vec<Reference>,
+        what: Countersigned<'_>,
     ) -> Result<Envelope, CoreError> {
+        let Countersigned {
+            app_id,
+            version,
+            report,
+            decision,
+            resource_uri,
+            inputs,
+        } = what;
         let key = self.signing_key().await?;
         let private = key
             .attestation_private_key()

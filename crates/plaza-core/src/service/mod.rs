@@ -15,7 +15,7 @@ mod supply;
 mod tokens;
 mod usage;
 
-pub use attestation::MAX_TIMESTAMPED_SIGNATURE_BYTES;
+pub use attestation::{Countersigned, MAX_TIMESTAMPED_SIGNATURE_BYTES, VERIFIER_ID};
 pub use identity::{Bootstrap, OidcIdentity};
 pub use installs::{
     ExchangeError, ExchangedToken, InstallRequest, InstallSettings, IssuedCapability, UnusedGrant,
