@@ -641,6 +641,25 @@ pub trait ScanRepo: Send + Sync {
     ) -> StoreResult<Vec<SupplyJob>>;
 }
 
+/// VEX statements (suppressions) per app.
+#[async_trait]
+pub trait VexRepo: Send + Sync {
+    /// Stores a statement, audited; `NotFound` for no such org or user.
+    async fn create_vex(
+        &self,
+        statement: &crate::supply_gate::VexStatement,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
+    /// The app's statements, oldest first.
+    async fn list_vex(
+        &self,
+        org: &OrgId,
+        app_id: &str,
+    ) -> StoreResult<Vec<crate::supply_gate::VexStatement>>;
+    /// Removes a statement of the org, audited; `NotFound` when there is none.
+    async fn delete_vex(&self, org: &OrgId, id: &str, audit: &AuditEntry) -> StoreResult<()>;
+}
+
 /// Everything a Plaza server needs from its store.
 #[async_trait]
 pub trait Store:
@@ -656,6 +675,7 @@ pub trait Store:
     + InstanceRepo
     + CredentialRepo
     + SupplyRepo
+    + VexRepo
     + ScanRepo
 {
     /// Checks the backend answers (for `/readyz`).

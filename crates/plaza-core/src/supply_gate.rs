@@ -234,6 +234,38 @@ pub struct SupplyReport {
     pub manifest: ManifestFacts,
     /// The security score (`plaza_supply::score`), every factor explained.
     pub score: Score,
+    /// Vulnerabilities a VEX statement covers: shown, not counted (docs/vulnerabilities.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<SuppressedVulnerability>,
+}
+
+/// A vulnerability that a VEX statement suppresses, with the statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SuppressedVulnerability {
+    /// The finding.
+    pub vulnerability: VulnerabilityReport,
+    /// The statement's id.
+    pub statement: String,
+    /// What it says (`not_affected` / `fixed`), why, and who.
+    pub by: plaza_supply::vex::Suppression,
+}
+
+/// A VEX statement stored for an app: a publisher's or reviewer's suppression of one advisory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexStatement {
+    /// Its id.
+    pub id: String,
+    /// The org.
+    pub org_id: OrgId,
+    /// The app it is about (every version).
+    pub app_id: String,
+    /// The statement.
+    pub suppression: plaza_supply::vex::Suppression,
+    /// Who made it.
+    pub created_by: crate::ids::UserId,
+    /// When.
+    pub created_at: DateTime<Utc>,
 }
 
 impl SupplyReport {
@@ -266,6 +298,7 @@ impl SupplyReport {
                 contact_email: false,
                 scopes: Vec::new(),
             }),
+            suppressed: Vec::new(),
         };
         report.rescore();
         report
@@ -305,6 +338,38 @@ impl SupplyReport {
             contact_email: self.manifest.contact_email,
             scopes: self.manifest.scopes.clone(),
         }
+    }
+
+    /// Moves the vulnerabilities a statement covers at `now` (previously suppressed ones
+    /// included, so an expired or removed statement brings its finding back) into `suppressed`,
+    /// and rescores.
+    pub fn apply_vex(&mut self, statements: &[VexStatement], now: DateTime<Utc>) {
+        let mut all = std::mem::take(&mut self.vulnerabilities);
+        // A re-scan's fresh matches include findings suppressed before: keep one of each.
+        let earlier: Vec<VulnerabilityReport> =
+            self.suppressed.drain(..).map(|s| s.vulnerability).collect();
+        for v in earlier {
+            if !all.iter().any(|a| a.key() == v.key()) {
+                all.push(v);
+            }
+        }
+        for v in all {
+            let by = statements.iter().find(|st| {
+                st.suppression
+                    .covers_parts(&v.id, &v.aliases, &v.package, now)
+            });
+            match by {
+                Some(st) => self.suppressed.push(SuppressedVulnerability {
+                    vulnerability: v,
+                    statement: st.id.clone(),
+                    by: st.suppression.clone(),
+                }),
+                None => self.vulnerabilities.push(v),
+            }
+        }
+        self.vulnerabilities
+            .sort_by(|a, b| (&a.package, &a.id).cmp(&(&b.package, &b.id)));
+        self.rescore();
     }
 
     /// Recomputes the score from the findings (after a re-scan changed them).

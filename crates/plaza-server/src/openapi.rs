@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         routes::supply::list_all, routes::supply::list, routes::supply::register, routes::supply::revoke,
         routes::supply::marketplace_keys, routes::supply::timestamp, routes::supply::settings,
         routes::supply::set_settings, routes::supply::scans, routes::supply::notifications,
+        routes::supply::list_vex, routes::supply::add_vex, routes::supply::remove_vex,
         routes::meta::index, routes::meta::openapi, routes::meta::manifest_schema,
         routes::health::healthz, routes::health::readyz, routes::health::metrics,
         routes::manifests::validate, routes::me::show, routes::me::org,
@@ -45,7 +46,7 @@ use utoipa::{Modify, OpenApi};
         IngestReportView, EventReportView, EventProblemView, DeadLetterView,
         UsageAnswerView, UsageRowView, InstanceGapsView, PeriodMarkRequest, PeriodStatusView, CorrectionView, UsageSettingsView, UsageSettingsRequest,
         PublisherKeyView, RegisterKeyBody, RevokeKeyBody, MarketplaceKeyView, TimestampBody,
-        ScanView, BlockView, VersionScansView, NotificationView, TrustedBuilderView, SupplySettingsView)),
+        ScanView, BlockView, VersionScansView, NotificationView, TrustedBuilderView, SupplySettingsView, VexBody, VexView)),
     modifiers(&BearerAuth, &ProblemResponses),
 )]
 struct ApiDoc;

@@ -73,6 +73,11 @@ const SQLITE: &[Embedded] = &[
         "supply scans",
         include_str!("../migrations/sqlite/0011_supply_scans.sql"),
     ),
+    (
+        12,
+        "vex statements",
+        include_str!("../migrations/sqlite/0012_vex.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -131,6 +136,11 @@ const POSTGRES: &[Embedded] = &[
         11,
         "supply scans",
         include_str!("../migrations/postgres/0011_supply_scans.sql"),
+    ),
+    (
+        12,
+        "vex statements",
+        include_str!("../migrations/postgres/0012_vex.sql"),
     ),
 ];
 

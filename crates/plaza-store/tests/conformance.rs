@@ -49,6 +49,7 @@ conformance! {
     scans::jobs_are_claimed_once_leased_and_reclaimed_after_a_crash,
     scans::concurrent_claims_never_share_a_job,
     scans::imports_and_revocations_enqueue_their_job_all_or_nothing,
+    supply_services::vex_statements_suppress_findings_in_the_gate_and_the_rescan,
     supply_services::gate_import_revocation_and_rescan_end_to_end,
     supply_services::a_job_of_a_crashed_worker_is_reclaimed_after_the_lease,
     supply_services::provenance_levels_timestamps_and_failing_jobs,

@@ -115,17 +115,27 @@ impl Suppression {
 
     /// Whether it covers `finding` at `now`.
     pub fn covers(&self, finding: &VulnFinding, now: DateTime<Utc>) -> bool {
+        self.covers_parts(&finding.id, &finding.aliases, &finding.purl, now)
+    }
+
+    /// Whether it covers the advisory `id` (with `aliases`) in the component `purl` at `now`:
+    /// it suppresses (`not_affected` or `fixed`), has not expired, names the advisory or an
+    /// alias, and names the component (or no component at all).
+    pub fn covers_parts(
+        &self,
+        id: &str,
+        aliases: &[String],
+        purl: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
         if !matches!(self.status, VexStatus::NotAffected | VexStatus::Fixed) {
             return false;
         }
         if self.expires_at.is_some_and(|t| t <= now) {
             return false;
         }
-        let named =
-            self.vulnerability == finding.id || finding.aliases.contains(&self.vulnerability);
-        named
-            && (self.products.is_empty()
-                || self.products.iter().any(|p| purl_covers(p, &finding.purl)))
+        let named = self.vulnerability == id || aliases.contains(&self.vulnerability);
+        named && (self.products.is_empty() || self.products.iter().any(|p| purl_covers(p, purl)))
     }
 }
 

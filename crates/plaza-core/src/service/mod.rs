@@ -14,6 +14,7 @@ mod publisher_keys;
 mod supply;
 mod tokens;
 mod usage;
+mod vex;
 
 pub use attestation::{Countersigned, MAX_TIMESTAMPED_SIGNATURE_BYTES, VERIFIER_ID};
 pub use identity::{Bootstrap, OidcIdentity};
@@ -32,6 +33,7 @@ pub use usage::{
     EventReport, EventStatus, GroupBy, IngestReport, InstanceGaps, PeriodStatus, UsageAnswer,
     UsageQuery, UsageRow, MAX_LATE_ARRIVAL_DAYS, MAX_QUERY_WINDOWS,
 };
+pub use vex::MAX_VEX_PER_APP;
 
 use crate::clock::Clock;
 use crate::ports::{Store, UsageBus};

@@ -245,3 +245,55 @@ impl From<SupplySettingsView> for plaza_core::supply_gate::SupplySettings {
         }
     }
 }
+
+/// The body of `POST /api/orgs/{org}/apps/{app}/vex`: one OpenVEX-style statement.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VexBody {
+    /// The advisory id or an alias (`GHSA-…`, `CVE-…`, `PYSEC-…`, `GO-…`).
+    pub vulnerability: String,
+    /// The components it is about, as purls (without a version: every version); empty: all.
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// `not_affected` or `fixed` (`affected` and `under_investigation` suppress nothing).
+    pub status: String,
+    /// For `not_affected`: one of OpenVEX's justifications.
+    #[serde(default)]
+    pub justification: Option<String>,
+    /// Free-text explanation (required for `not_affected` without a justification).
+    #[serde(default)]
+    pub impact_statement: Option<String>,
+    /// When it stops applying.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A stored VEX statement.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VexView {
+    /// Its id.
+    pub id: String,
+    /// The app.
+    pub app_id: String,
+    /// The statement (`vulnerability`, `products`, `status`, `justification`,
+    /// `impactStatement`, `author`, `expiresAt`).
+    #[schema(value_type = Object)]
+    pub statement: serde_json::Value,
+    /// Who made it (user id).
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<plaza_core::supply_gate::VexStatement> for VexView {
+    fn from(v: plaza_core::supply_gate::VexStatement) -> Self {
+        Self {
+            id: v.id,
+            app_id: v.app_id,
+            statement: serde_json::to_value(&v.suppression).unwrap_or_default(),
+            created_by: v.created_by.0,
+            created_at: v.created_at,
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use crate::api::{
     BlockView, MarketplaceKeyView, NotificationView, PublisherKeyView, RegisterKeyBody,
-    RevokeKeyBody, ScanView, SupplySettingsView, TimestampBody, VersionScansView,
+    RevokeKeyBody, ScanView, SupplySettingsView, TimestampBody, VersionScansView, VexBody, VexView,
 };
 use crate::extract::ApiJson;
 use crate::extract::ApiQuery;
@@ -253,4 +253,70 @@ pub async fn notifications(
     });
     all.truncate(limit as usize);
     Ok(Json(all.into_iter().map(Into::into).collect()))
+}
+
+/// The app's VEX statements, oldest first.
+#[utoipa::path(get, path = "/api/orgs/{org}/apps/{app}/vex", tag = "supply", security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org slug"), ("app" = String, Path, description = "App id")),
+    responses((status = 200, body = Vec<VexView>), (status = 403, body = Problem)))]
+pub async fn list_vex(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+    Path((_, app)): Path<(String, String)>,
+) -> Result<Json<Vec<VexView>>, ApiError> {
+    let list = s.services.list_vex(&org, &app).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Adds a VEX statement (audited `vex.add`): the covered vulnerabilities of every version of
+/// the app are listed as suppressed from the next scan on.
+#[utoipa::path(post, path = "/api/orgs/{org}/apps/{app}/vex", tag = "supply", security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org slug"), ("app" = String, Path, description = "App id")),
+    request_body = VexBody,
+    responses((status = 201, body = VexView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_vex(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Extension(org): Extension<Org>,
+    Path((_, app)): Path<(String, String)>,
+    ApiJson(body): ApiJson<VexBody>,
+) -> Result<(StatusCode, Json<VexView>), ApiError> {
+    let status =
+        serde_json::from_value(serde_json::Value::String(body.status.clone())).map_err(|_| {
+            ApiError::invalid(
+                "`status` is not an OpenVEX status",
+                vec![ProblemItem {
+                    pointer: "/status".into(),
+                    detail: format!(
+                        "`{}`: use not_affected, fixed, affected or under_investigation",
+                        body.status
+                    ),
+                }],
+            )
+        })?;
+    let suppression = plaza_supply::vex::Suppression {
+        vulnerability: body.vulnerability,
+        products: body.products,
+        status,
+        justification: body.justification,
+        impact_statement: body.impact_statement,
+        author: None,
+        expires_at: body.expires_at,
+    };
+    let stored = s.services.add_vex(&p, &org, &app, suppression).await?;
+    Ok((StatusCode::CREATED, Json(stored.into())))
+}
+
+/// Removes a VEX statement (audited `vex.remove`).
+#[utoipa::path(delete, path = "/api/orgs/{org}/apps/{app}/vex/{id}", tag = "supply", security(("bearer" = [])),
+    params(("org" = String, Path, description = "Org slug"), ("app" = String, Path, description = "App id"), ("id" = String, Path, description = "Statement id")),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn remove_vex(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Extension(org): Extension<Org>,
+    Path((_, app, id)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    s.services.remove_vex(&p, &org, &app, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

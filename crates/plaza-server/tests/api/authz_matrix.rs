@@ -98,6 +98,9 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("PUT", "/api/orgs/{org}/supply-settings", Rule::Admin),
     ("GET", "/api/orgs/{org}/apps/{app}/versions/{version}/scans", Rule::Member),
     ("GET", "/api/notifications", Rule::Auth),
+    ("GET", "/api/orgs/{org}/apps/{app}/vex", Rule::Member),
+    ("POST", "/api/orgs/{org}/apps/{app}/vex", Rule::Tester),
+    ("DELETE", "/api/orgs/{org}/apps/{app}/vex/{id}", Rule::Tester),
     ("GET", "/api/orgs/{org}/policies", Rule::Member),
     ("POST", "/api/orgs/{org}/policies", Rule::Admin),
     ("POST", "/api/orgs/{org}/policies/preview", Rule::Admin),
@@ -225,6 +228,10 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
             json(serde_json::json!({"reason": "matrix"}))
         }
         ("POST", "/api/timestamps") => json(serde_json::json!({"signature": "AAAA"})),
+        ("POST", "/api/orgs/{org}/apps/{app}/vex") => json(serde_json::json!({
+            "vulnerability": "CVE-2024-0001", "status": "not_affected",
+            "justification": "component_not_present",
+        })),
         ("PUT", "/api/orgs/{org}/supply-settings") => json(serde_json::json!({
             "trustedBuilders": [{"id": "https://github.com/actions/runner", "level": 2}],
             "blockOnRescan": true,

@@ -21,6 +21,7 @@ mod teams;
 mod tokens;
 mod usage;
 mod users;
+mod vex;
 
 use crate::db::backend_err;
 use crate::store::Tx;

@@ -735,3 +735,166 @@ pub async fn provenance_levels_timestamps_and_failing_jobs(db: &TestDb) {
     }
     assert!(services.run_next_supply_job().await.unwrap().is_none());
 }
+
+pub async fn vex_statements_suppress_findings_in_the_gate_and_the_rescan(db: &TestDb) {
+    let s = &*db.store;
+    let clock = Arc::new(ManualClock::new(at(1_000)));
+    let services = Services::new(db.store.clone(), clock.clone());
+    let org = seed_org(s, "acme").await;
+    let pat = seed_user(s, &org, "pat", &[Role::Admin]).await;
+    let admin = Principal {
+        user: pat.clone(),
+        teams: vec![],
+        method: AuthMethod::Token {
+            token_id: TokenId::from("tok_test"),
+        },
+    };
+    let key = register_key(&services, &admin, &org).await;
+    services
+        .import_vulndb(
+            "test",
+            vec![
+                osv_file("PYSEC-V-1", "django", "9.0.0", CRITICAL),
+                osv_file("PYSEC-V-2", "django", "9.0.0", MEDIUM),
+            ],
+        )
+        .await
+        .expect("import");
+    while services.run_next_supply_job().await.expect("job").is_some() {}
+    let (a, report) = submit(
+        &services,
+        &org,
+        &pat,
+        "com.acme.vex",
+        &key,
+        &["pkg:pypi/django@1.11.1"],
+    )
+    .await;
+    assert_eq!(report.vulnerabilities.len(), 2, "{report:?}");
+    let unsuppressed_score = report.score.total;
+
+    // A statement by alias (CVE-PYSEC-V-1) for every version of django, expiring later.
+    let bad = services
+        .add_vex(
+            &admin,
+            &org,
+            &a.app_id,
+            plaza_supply::vex::Suppression {
+                vulnerability: "CVE-PYSEC-V-1".into(),
+                products: vec!["pkg:pypi/django".into()],
+                status: plaza_supply::vex::VexStatus::NotAffected,
+                justification: None,
+                impact_statement: None,
+                author: None,
+                expires_at: None,
+            },
+        )
+        .await;
+    assert!(bad.is_err(), "not_affected without a reason is refused");
+    let unknown_app = services
+        .add_vex(&admin, &org, "com.acme.nope", suppression(at(50_000)))
+        .await;
+    assert!(unknown_app.is_err());
+    let st = services
+        .add_vex(&admin, &org, &a.app_id, suppression(at(50_000)))
+        .await
+        .expect("add vex");
+    assert_eq!(
+        st.suppression.author.as_deref(),
+        Some("pat"),
+        "the author defaults to the actor"
+    );
+    assert_eq!(
+        services.list_vex(&org, &a.app_id).await.unwrap(),
+        vec![st.clone()]
+    );
+
+    // The next submission scan lists the covered finding as suppressed, scored without it.
+    let m = manifest(&a.app_id, "1.0.1");
+    let artifact = b"component bytes v1.0.1".to_vec();
+    let hex = sha256_hex(&artifact);
+    let report = services
+        .supply_gate(
+            &org,
+            &m,
+            &SubmissionMaterials {
+                artifact_digest: format!("sha256:{hex}"),
+                artifact_bytes: Some(artifact.clone()),
+                manifest_text: "{}".into(),
+                signatures: vec![sign_artifact("app.wasm", &artifact, &key.private)
+                    .to_json()
+                    .into_bytes()],
+                sbom: Some(sbom(&hex, &["pkg:pypi/django@1.11.1"])),
+                ..SubmissionMaterials::default()
+            },
+        )
+        .await
+        .expect("gate");
+    assert_eq!(report.vulnerabilities.len(), 1);
+    assert_eq!(report.vulnerabilities[0].id, "PYSEC-V-2");
+    assert_eq!(report.suppressed.len(), 1);
+    assert_eq!(report.suppressed[0].vulnerability.id, "PYSEC-V-1");
+    assert_eq!(report.suppressed[0].statement, st.id);
+    assert!(
+        report.score.total > unsuppressed_score,
+        "{} vs {unsuppressed_score}",
+        report.score.total
+    );
+    assert_eq!(report.facts().vulnerabilities.unwrap().items.len(), 1);
+
+    // After its expiry a re-scan counts it again; removing it is audited and NotFound twice.
+    clock.advance(Duration::seconds(60));
+    services
+        .import_vulndb(
+            "test",
+            vec![
+                osv_file("PYSEC-V-1", "django", "9.0.0", CRITICAL),
+                osv_file("PYSEC-V-2", "django", "9.0.1", MEDIUM),
+            ],
+        )
+        .await
+        .expect("re-import");
+    while services.run_next_supply_job().await.expect("job").is_some() {}
+    let history = services
+        .supply_scan_history(&org, &a.app_id, "1.0.1")
+        .await
+        .unwrap();
+    let last: plaza_core::supply_gate::SupplyReport =
+        serde_json::from_value(history.last().unwrap().report.clone()).unwrap();
+    assert_eq!(history.last().unwrap().cause, ScanCause::Vulndb);
+    assert_eq!(
+        last.vulnerabilities.len(),
+        2,
+        "expired: counted again: {last:?}"
+    );
+    assert!(last.suppressed.is_empty());
+    services
+        .remove_vex(&admin, &org, &a.app_id, &st.id)
+        .await
+        .expect("remove");
+    assert!(services
+        .remove_vex(&admin, &org, &a.app_id, &st.id)
+        .await
+        .is_err());
+    let actions: Vec<String> = s
+        .list_audit(&plaza_core::audit::AuditFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry.action)
+        .collect();
+    assert!(actions.iter().any(|a| a == "vex.add"), "{actions:?}");
+    assert!(actions.iter().any(|a| a == "vex.remove"), "{actions:?}");
+}
+
+fn suppression(expires: chrono::DateTime<chrono::Utc>) -> plaza_supply::vex::Suppression {
+    plaza_supply::vex::Suppression {
+        vulnerability: "CVE-PYSEC-V-1".into(),
+        products: vec!["pkg:pypi/django".into()],
+        status: plaza_supply::vex::VexStatus::NotAffected,
+        justification: Some("vulnerable_code_not_in_execute_path".into()),
+        impact_statement: None,
+        author: None,
+        expires_at: Some(expires),
+    }
+}

@@ -186,7 +186,7 @@ impl Services {
         let index = self.vuln_index().await?;
         let (sbom, components, vulnerabilities) = check_sbom(materials, &index);
         let secrets = self.scan_secrets(materials)?;
-        let report = SupplyReport::assemble(
+        let mut report = SupplyReport::assemble(
             materials.artifact_digest.clone(),
             signature,
             provenance,
@@ -195,6 +195,7 @@ impl Services {
             secrets,
             ManifestFacts::of(manifest),
         );
+        report.apply_vex(&self.store.list_vex(&org.id, &app_id).await?, now);
         let key_ids: Vec<String> = report.signature.key_id.iter().cloned().collect();
         let scan = ScanRecord {
             org_id: org.id.clone(),

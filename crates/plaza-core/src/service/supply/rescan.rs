@@ -205,7 +205,7 @@ impl Services {
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
         };
-        after.rescore();
+        after.apply_vex(&self.store.list_vex(&v.org_id, &v.app_id).await?, now);
 
         let new_vulns = after.new_vulnerabilities(&before);
         let gone: Vec<&str> = before
