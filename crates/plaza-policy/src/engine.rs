@@ -609,7 +609,13 @@ impl PolicySet {
         })?;
         let doc = self.prepare(data)?;
         let start = Instant::now();
-        let input = regorus::Value::from(input.clone());
+        // Straight from the borrowed document: `Value::from(input.clone())` would first copy it.
+        let input = <regorus::Value as serde::Deserialize>::deserialize(input).map_err(|e| {
+            PolicyError::InvalidDocument {
+                what: "input",
+                message: e.to_string(),
+            }
+        })?;
         let mut findings = Vec::new();
         let mut output_bytes = 0usize;
         let values = self.rule_set_values(data, &doc, &input, start)?;

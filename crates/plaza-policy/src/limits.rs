@@ -1,18 +1,25 @@
 //! Bounds on one evaluation, so a runaway policy yields an error instead of a hung request.
 //!
+//! * **Input**: the input document is measured (compact JSON, stopping at the limit) before
+//!   evaluation; over [`Limits::max_input_bytes`] is a [`crate::PolicyError::LimitExceeded`].
 //! * **Time**: regorus's cooperative execution timer ([`regorus::utils::limits::ExecutionTimerConfig`])
-//!   is armed before every rule evaluated, with what is left of [`Limits::time`] for the whole
-//!   evaluation; the interpreter checks it at every loop iteration, rule and function call and
-//!   stops with a [`crate::PolicyError::Timeout`]. No worker thread is needed: the evaluation
-//!   stops itself.
+//!   is armed with what is left of [`Limits::time`] for the whole evaluation, on the
+//!   interpreter and on the VM alike; it is read every 64 steps (loop iterations, rules,
+//!   function calls) and stops the evaluation with a [`crate::PolicyError::Timeout`]. No worker
+//!   thread is needed: the evaluation stops itself.
+//! * **VM instructions**: on regorus's VM (the built-in bundle alone, see
+//!   [`crate::PolicySetBuilder::vm`]), at most [`Limits::max_instructions`].
 //! * **Builtins that allocate up front**: `numbers.range` and `numbers.range_step` build their
 //!   whole array before the timer can look; Plaza replaces them (same semantics) with versions
 //!   that refuse more than [`Limits::max_range`] elements.
 //! * **Output**: at most [`Limits::max_findings`] findings and [`Limits::max_output_bytes`] bytes
 //!   of messages and details per evaluation.
-//! * **Memory**: regorus can only enforce a memory ceiling with its mimalloc allocator, which
-//!   would replace the global allocator of the whole `plaza` process; Plaza does not enable it.
-//!   Memory is bounded indirectly: by the time limit, the range cap and the output cap.
+//! * **Memory** is not bounded by a ceiling: regorus can only enforce one with its mimalloc
+//!   allocator installed as the global allocator of the whole `plaza` process, which a library
+//!   cannot do; Plaza does not enable it. Growth element by element is stopped by the time
+//!   limit (measured in `tests/memory.rs`); a builtin that builds a large value from small
+//!   arguments in one call (chained `concat` doubling, say) is not bounded. docs/policy.md
+//!   ("Bounds and errors") states exactly what holds.
 
 use std::time::Duration;
 
