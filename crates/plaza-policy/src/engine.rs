@@ -7,9 +7,13 @@
 //! compile errors (recursion, unsafe variables, conflicting rules) are reported at load time.
 //!
 //! Evaluating: the organisation's data document is merged over the bundle defaults; a prepared
-//! engine for that data document is taken from a small cache (preparing is the expensive step
-//! and org settings rarely change) and cloned; then every `deny`, `violation`, `warn` and
-//! `info` rule of every package is evaluated under the [`Limits`].
+//! engine for that data document comes from a small cache keyed on the caller's `data`
+//! (preparing is the expensive step and org settings rarely change), taken from a pool of idle
+//! engines or cloned; then every `deny`, `violation`, `warn` and `info` rule of every package is
+//! evaluated at once, through one generated rule, under the [`Limits`]. The built-in bundle
+//! alone runs on regorus's compiled VM instead (see [`PolicySetBuilder::vm`]), with a pool of
+//! loaded VMs per data document; an evaluation the VM stops with an error that is not a limit
+//! is evaluated again on the interpreter.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -487,15 +491,23 @@ impl PolicySet {
     /// A prepared engine for the `data` argument and the merged data document it was prepared
     /// with. Hand the engine back with [`PolicySet::release`] after a successful evaluation.
     pub(crate) fn engine_for(&self, data: &Value) -> Result<(Arc<Value>, Engine), PolicyError> {
-        loop {
+        // Another thread may push the entry out of the cache between the two locks (it takes
+        // ENGINE_CACHE other data documents meanwhile): then prepare once more, and after that
+        // give up rather than loop.
+        for _ in 0..2 {
             let doc = self.prepare(data)?;
             let mut cache = lock(&self.inner.prepared);
-            // Another thread may have pushed the entry out of the cache meanwhile: prepare again.
             if let Some(entry) = cache.iter_mut().find(|p| p.data == *data) {
                 let engine = entry.idle.pop().unwrap_or_else(|| entry.template.clone());
                 return Ok((doc, engine));
             }
         }
+        Err(PolicyError::LimitExceeded {
+            what: format!(
+                "more than {ENGINE_CACHE} distinct data documents evaluated at the same time"
+            ),
+            limit: ENGINE_CACHE as u64,
+        })
     }
 
     /// Returns an engine that finished an evaluation for `data` to the idle pool.

@@ -138,6 +138,27 @@ fn vm_and_interpreter_agree_on_every_bundle_fixture() {
     assert!(cases >= 2 * bundle::RULE_IDS.len());
 }
 
+/// The VM's instruction count is a limit like the others: a clear error, not a wrong result.
+#[test]
+fn vm_instruction_limit_is_a_clear_error() {
+    let set = PolicySet::builder()
+        .limits(Limits {
+            max_instructions: 10,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    assert!(set.runs_on_vm());
+    let err = set
+        .evaluate(&seed_input(&seed_yaml()), &Value::Null)
+        .unwrap_err();
+    assert!(
+        matches!(err, PolicyError::LimitExceeded { limit: 10, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("VM instructions"), "{err}");
+}
+
 /// A set with org or local files runs on the interpreter: the VM serves the bundle alone.
 #[test]
 fn sets_with_own_files_run_on_the_interpreter() {
