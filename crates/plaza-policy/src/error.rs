@@ -69,8 +69,9 @@ pub enum PolicyError {
         /// How long it ran.
         elapsed: Duration,
     },
-    /// A policy asked for more than a configured bound (range size, findings, output bytes).
-    #[error("policy output exceeds a limit: {what} (limit {limit})")]
+    /// An evaluation asked for more than a configured bound (input size, range size, VM
+    /// instructions, findings, output bytes).
+    #[error("policy evaluation exceeds a limit: {what} (limit {limit})")]
     LimitExceeded {
         /// What was too large.
         what: String,

@@ -1,18 +1,25 @@
 //! Bounds on one evaluation, so a runaway policy yields an error instead of a hung request.
 //!
+//! * **Input**: the input document is measured (compact JSON, stopping at the limit) before
+//!   evaluation; over [`Limits::max_input_bytes`] is a [`crate::PolicyError::LimitExceeded`].
 //! * **Time**: regorus's cooperative execution timer ([`regorus::utils::limits::ExecutionTimerConfig`])
-//!   is armed before every rule evaluated, with what is left of [`Limits::time`] for the whole
-//!   evaluation; the interpreter checks it at every loop iteration, rule and function call and
-//!   stops with a [`crate::PolicyError::Timeout`]. No worker thread is needed: the evaluation
-//!   stops itself.
+//!   is armed with what is left of [`Limits::time`] for the whole evaluation, on the
+//!   interpreter and on the VM alike; it is read every 64 steps (loop iterations, rules,
+//!   function calls) and stops the evaluation with a [`crate::PolicyError::Timeout`]. No worker
+//!   thread is needed: the evaluation stops itself.
+//! * **VM instructions**: on regorus's VM (the built-in bundle alone, see
+//!   [`crate::PolicySetBuilder::vm`]), at most [`Limits::max_instructions`].
 //! * **Builtins that allocate up front**: `numbers.range` and `numbers.range_step` build their
 //!   whole array before the timer can look; Plaza replaces them (same semantics) with versions
 //!   that refuse more than [`Limits::max_range`] elements.
 //! * **Output**: at most [`Limits::max_findings`] findings and [`Limits::max_output_bytes`] bytes
 //!   of messages and details per evaluation.
-//! * **Memory**: regorus can only enforce a memory ceiling with its mimalloc allocator, which
-//!   would replace the global allocator of the whole `plaza` process; Plaza does not enable it.
-//!   Memory is bounded indirectly: by the time limit, the range cap and the output cap.
+//! * **Memory** is not bounded by a ceiling: regorus can only enforce one with its mimalloc
+//!   allocator installed as the global allocator of the whole `plaza` process, which a library
+//!   cannot do; Plaza does not enable it. Growth element by element is stopped by the time
+//!   limit (measured in `tests/memory.rs`); a builtin that builds a large value from small
+//!   arguments in one call (chained `concat` doubling, say) is not bounded. docs/policy.md
+//!   ("Bounds and errors") states exactly what holds.
 
 use std::time::Duration;
 
@@ -29,6 +36,13 @@ pub struct Limits {
     pub max_findings: usize,
     /// Most bytes of messages and details one evaluation may report. Default 1 MiB.
     pub max_output_bytes: usize,
+    /// Largest input document accepted, in bytes of compact JSON. Default 1 MiB (a manifest
+    /// with its facts is a few KiB). Checked before evaluation starts.
+    pub max_input_bytes: usize,
+    /// Most instructions one evaluation may execute on regorus's VM. Default 100 000 000
+    /// (the built-in bundle needs a few thousand); a backstop under the time limit that does
+    /// not depend on the machine's speed.
+    pub max_instructions: usize,
 }
 
 impl Default for Limits {
@@ -38,6 +52,8 @@ impl Default for Limits {
             max_range: 100_000,
             max_findings: 1_000,
             max_output_bytes: 1 << 20,
+            max_input_bytes: 1 << 20,
+            max_instructions: 100_000_000,
         }
     }
 }
@@ -114,4 +130,49 @@ pub(crate) fn install_guards(engine: &mut regorus::Engine, max_range: u64) -> an
         }),
     )?;
     Ok(())
+}
+
+/// Counts the bytes written through it and fails once more than `max` were written, so that
+/// measuring a document's size stops early instead of walking all of a huge one.
+struct SizeMeter {
+    written: usize,
+    max: usize,
+}
+
+impl std::io::Write for SizeMeter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.written = self.written.saturating_add(buf.len());
+        if self.written > self.max {
+            return Err(std::io::Error::other("document too large"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `doc` serialises to at most `max` bytes of compact JSON; `Err` carries the size at
+/// which measuring stopped (just over `max`).
+pub(crate) fn check_size(doc: &serde_json::Value, max: usize) -> Result<(), usize> {
+    let mut meter = SizeMeter { written: 0, max };
+    match serde_json::to_writer(&mut meter, doc) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(meter.written),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_check_stops_at_the_limit() {
+        let doc = serde_json::json!({"a": "x".repeat(100)});
+        let exact = serde_json::to_vec(&doc).unwrap().len();
+        assert_eq!(check_size(&doc, exact), Ok(()));
+        let over = check_size(&doc, exact - 1).unwrap_err();
+        assert!(over > exact - 1 && over <= exact, "{over}");
+    }
 }

@@ -51,9 +51,7 @@ impl TestResult {
 impl PolicySet {
     /// Runs every `test_*` rule of every loaded package, in package and name order.
     pub fn run_tests(&self) -> Vec<TestResult> {
-        let engine = self
-            .data_document(&Value::Null)
-            .and_then(|doc| self.engine_for(&doc));
+        let engine = self.engine_for(&Value::Null).map(|(_, engine)| engine);
         let limit = self.limits().time;
         self.tests()
             .iter()

@@ -106,6 +106,68 @@ fn bundle_fixtures() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every bundle fixture gives the same findings on regorus's VM (the default) as on its
+/// interpreter, so the faster path changes no result.
+#[test]
+fn vm_and_interpreter_agree_on_every_bundle_fixture() {
+    assert!(builtin().runs_on_vm());
+    let interpreter = PolicySet::builder().vm(false).build().unwrap();
+    assert!(!interpreter.runs_on_vm());
+    let mut cases = 0;
+    for id in bundle::RULE_IDS {
+        for entry in std::fs::read_dir(fixtures().join("bundle").join(id)).unwrap() {
+            let case = entry.unwrap().path();
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".json") || name.ends_with(".expected.json") {
+                continue;
+            }
+            let doc: Value =
+                serde_json::from_str(&std::fs::read_to_string(&case).unwrap()).unwrap();
+            let data = doc.get("data").cloned().unwrap_or(Value::Null);
+            let on_vm = builtin().evaluate(&doc["input"], &data).unwrap().findings;
+            let on_interpreter = interpreter.evaluate(&doc["input"], &data).unwrap().findings;
+            assert_eq!(on_vm, on_interpreter, "{}", case.display());
+            cases += 1;
+        }
+    }
+    let seed = seed_input(&seed_yaml());
+    assert_eq!(
+        builtin().evaluate(&seed, &Value::Null).unwrap().findings,
+        interpreter.evaluate(&seed, &Value::Null).unwrap().findings
+    );
+    assert!(cases >= 2 * bundle::RULE_IDS.len());
+}
+
+/// The VM's instruction count is a limit like the others: a clear error, not a wrong result.
+#[test]
+fn vm_instruction_limit_is_a_clear_error() {
+    let set = PolicySet::builder()
+        .limits(Limits {
+            max_instructions: 10,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    assert!(set.runs_on_vm());
+    let err = set
+        .evaluate(&seed_input(&seed_yaml()), &Value::Null)
+        .unwrap_err();
+    assert!(
+        matches!(err, PolicyError::LimitExceeded { limit: 10, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("VM instructions"), "{err}");
+}
+
+/// A set with org or local files runs on the interpreter: the VM serves the bundle alone.
+#[test]
+fn sets_with_own_files_run_on_the_interpreter() {
+    let src = "package acme.r\n\nimport rego.v1\n\ndeny contains \"x\" if count(numbers.range(1, 3)) == 3\n";
+    let set = PolicySet::with_files([("r.rego", src)]).unwrap();
+    assert!(!set.runs_on_vm());
+    assert!(messages(&set, &json!({})).contains(&(Severity::Deny, "x".to_owned())));
+}
+
 #[test]
 fn fixture_base_is_the_normalised_seed_manifest() {
     let doc: Value = serde_json::from_str(
