@@ -24,6 +24,9 @@ pub struct SubmissionMaterials {
     pub artifact_digest: String,
     /// The Wasm component (or other artifact bytes), for secret scanning.
     pub artifact_bytes: Option<Vec<u8>>,
+    /// A container image's layers (tar or tar+gzip), bottom layer first, for secret scanning
+    /// (files a later layer deletes are scanned too, and reported as such).
+    pub layers: Vec<Vec<u8>>,
     /// The manifest as submitted (scanned for secrets).
     pub manifest_text: String,
     /// DSSE envelopes (JSON) signing the artifact.

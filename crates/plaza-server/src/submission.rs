@@ -68,16 +68,35 @@ pub async fn gather(
         .find(|l| l["mediaType"] == media_type::WASM_LAYER)
         .and_then(|l| l["digest"].as_str())
         .map(str::to_owned);
-    let (artifact_digest, artifact_bytes) = match component_layer {
+    let (artifact_digest, artifact_bytes) = match &component_layer {
         Some(layer) => {
-            let bytes = blob(state, &layer).await?;
-            (layer, Some(bytes))
+            let bytes = blob(state, layer).await?;
+            (layer.clone(), Some(bytes))
         }
         None => (manifest_digest.clone(), None),
     };
+    // A container image's file-system layers, for the secret scan (too large ones are skipped
+    // and logged: the gate reads at most MAX_ATTACHMENT_BYTES per blob).
+    let mut layers = Vec::new();
+    if component_layer.is_none() {
+        for l in manifest["layers"].as_array().into_iter().flatten() {
+            let media = l["mediaType"].as_str().unwrap_or_default();
+            let is_fs = media.contains(".tar") || media.contains("rootfs.diff");
+            let (Some(digest), true) = (l["digest"].as_str(), is_fs) else {
+                continue;
+            };
+            match blob(state, digest).await {
+                Ok(bytes) => layers.push(bytes),
+                Err(_) => {
+                    tracing::warn!(%digest, "image layer not scanned for secrets (too large or unreadable)")
+                }
+            }
+        }
+    }
     let mut materials = SubmissionMaterials {
         artifact_digest,
         artifact_bytes,
+        layers,
         manifest_text,
         signatures: Vec::new(),
         provenance: Vec::new(),

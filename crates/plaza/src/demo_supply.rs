@@ -127,6 +127,7 @@ pub async fn sign_and_attach(
     Ok(SubmissionMaterials {
         artifact_digest: format!("sha256:{}", sha256_hex(component)),
         artifact_bytes: Some(component.to_vec()),
+        layers: Vec::new(),
         manifest_text: serde_json::to_string(manifest)?,
         signatures: vec![signature],
         provenance: vec![provenance],

@@ -10,10 +10,10 @@ use http_body_util::BodyExt;
 use plaza_core::identity::Role;
 use tower::ServiceExt;
 
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     headers: axum::http::HeaderMap,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
@@ -75,7 +75,12 @@ fn digest(bytes: &[u8]) -> String {
 const REPO: &str = "/v2/acme/com.example.where2eat";
 
 /// PUTs an OCI image manifest to `REPO` under `reference` (a tag, or a digest).
-async fn put_manifest(app: &TestApp, token: &str, reference: &str, manifest: Vec<u8>) -> Answer {
+pub(crate) async fn put_manifest(
+    app: &TestApp,
+    token: &str,
+    reference: &str,
+    manifest: Vec<u8>,
+) -> Answer {
     let path = format!("{REPO}/manifests/{reference}");
     let content_type = [("content-type", "application/vnd.oci.image.manifest.v1+json")];
     oci(
@@ -89,7 +94,7 @@ async fn put_manifest(app: &TestApp, token: &str, reference: &str, manifest: Vec
     .await
 }
 
-async fn push_blob(app: &TestApp, token: &str, bytes: &[u8]) -> String {
+pub(crate) async fn push_blob(app: &TestApp, token: &str, bytes: &[u8]) -> String {
     let d = digest(bytes);
     let r = oci(
         app,

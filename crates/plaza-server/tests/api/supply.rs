@@ -256,3 +256,93 @@ async fn consumers_cannot_register_keys_and_other_orgs_do_not_see_them() {
     let r = app.get(KEYS, Some(&other)).await;
     assert_problem(&r, 403);
 }
+
+/// A one-file uncompressed tar archive (ustar), as an image layer holds.
+fn tar_with(path: &str, content: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    header[..path.len()].copy_from_slice(path.as_bytes());
+    header[100..108].copy_from_slice(b"0000644\0");
+    header[108..116].copy_from_slice(b"0000000\0");
+    header[116..124].copy_from_slice(b"0000000\0");
+    header[124..136].copy_from_slice(format!("{:011o}\0", content.len()).as_bytes());
+    header[136..148].copy_from_slice(b"00000000000\0");
+    header[148..156].copy_from_slice(b"        ");
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    let sum: u32 = header.iter().map(|b| u32::from(*b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    let mut out = header.to_vec();
+    out.extend_from_slice(content);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+#[tokio::test]
+async fn a_container_images_layers_are_scanned_for_secrets_and_the_secret_never_shown() {
+    let app = TestApp::new().await;
+    let author = app.role_tokens[&plaza_core::identity::Role::Author].clone();
+    let secret = format!("ghp_{}", "Zq9xW2vB7nR4tY6uI8oP1aS3dF5gH0jK2lM4"); // synthetic
+    let layer = tar_with(
+        "app/config.env",
+        format!("GITHUB_TOKEN={secret}\n").as_bytes(),
+    );
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layer_digest = crate::oci::push_blob(&app, &author, &layer).await;
+    let config_digest = crate::oci::push_blob(&app, &author, config).await;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}],
+    })
+    .to_string()
+    .into_bytes();
+    let r = crate::oci::put_manifest(&app, &author, "1.2.0", manifest).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let r = app
+        .send_json(
+            Method::PUT,
+            "/api/orgs/acme/policy-mode",
+            Some(&app.admin_token),
+            json!({"mode": "warn-only"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = app
+        .call(
+            Method::POST,
+            "/api/orgs/acme/apps",
+            Some(&author),
+            Some((
+                "application/yaml",
+                crate::support::SEED_MANIFEST.as_bytes().to_vec(),
+            )),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(
+        !r.text.contains(&secret),
+        "the secret leaked into the answer"
+    );
+    let secrets = &r.body["supply"]["secrets"];
+    assert_eq!(secrets["count"], 1, "{}", r.text);
+    let finding = &secrets["findings"][0];
+    assert!(
+        finding["location"]["label"]
+            .as_str()
+            .unwrap()
+            .contains("app/config.env"),
+        "{finding}"
+    );
+    let scans = app
+        .get(
+            "/api/orgs/acme/apps/com.example.where2eat/versions/1.2.0/scans",
+            Some(&author),
+        )
+        .await;
+    assert!(!scans.text.contains(&secret));
+    assert_eq!(scans.body["scans"][0]["report"]["secrets"]["count"], 1);
+}

@@ -115,6 +115,7 @@ async fn submit(
     let materials = SubmissionMaterials {
         artifact_digest: format!("sha256:{hex}"),
         artifact_bytes: Some(artifact),
+        layers: Vec::new(),
         manifest_text: serde_json::to_string_pretty(&m).unwrap(),
         signatures: vec![signature.into_bytes()],
         provenance: vec![],
@@ -653,6 +654,7 @@ pub async fn provenance_levels_timestamps_and_failing_jobs(db: &TestDb) {
                 &SubmissionMaterials {
                     artifact_digest: format!("sha256:{hex}"),
                     artifact_bytes: Some(artifact),
+                    layers: Vec::new(),
                     manifest_text: m.to_string(),
                     signatures: vec![envelope.to_json().into_bytes()],
                     provenance: vec![provenance.to_json().into_bytes()],
@@ -820,6 +822,7 @@ pub async fn vex_statements_suppress_findings_in_the_gate_and_the_rescan(db: &Te
             &SubmissionMaterials {
                 artifact_digest: format!("sha256:{hex}"),
                 artifact_bytes: Some(artifact.clone()),
+                layers: Vec::new(),
                 manifest_text: "{}".into(),
                 signatures: vec![sign_artifact("app.wasm", &artifact, &key.private)
                     .to_json()

@@ -250,6 +250,20 @@ impl Services {
                 .unwrap_or_else(|_| scanner.scan_bytes(label, bytes));
             report.merge(artifact);
         }
+        if !materials.layers.is_empty() {
+            let layers = materials.layers.iter().enumerate().map(|(i, bytes)| {
+                plaza_supply::secrets::LayerInput {
+                    label: format!("layer[{i}]"),
+                    reader: bytes.as_slice(),
+                }
+            });
+            match scanner.scan_layers(layers) {
+                Ok(found) => report.merge(found),
+                Err(e) => {
+                    tracing::warn!(error = %e, "an image layer could not be scanned for secrets")
+                }
+            }
+        }
         Ok(SecretsReport {
             count: u32::try_from(report.findings.len()).unwrap_or(u32::MAX),
             findings: report
