@@ -34,6 +34,21 @@ pub struct Team {
     pub created_at: DateTime<Utc>,
 }
 
+/// A team's own settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSettings {
+    /// Whether the team's instances take a newly published version that widens nothing on
+    /// their own (each instance can still opt out); also the default of a new install's
+    /// `autoUpgrade`. Default true.
+    pub auto_upgrade: bool,
+}
+
+impl Default for TeamSettings {
+    fn default() -> Self {
+        Self { auto_upgrade: true }
+    }
+}
+
 /// A user of one org: a person, or a service account for automation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {

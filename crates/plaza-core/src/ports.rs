@@ -76,6 +76,15 @@ pub trait TeamRepo: Send + Sync {
     async fn list_team_members(&self, team: &TeamId) -> StoreResult<Vec<User>>;
     /// The teams a user belongs to, by slug.
     async fn teams_of_user(&self, user: &UserId) -> StoreResult<Vec<Team>>;
+    /// The team's settings (the defaults until set).
+    async fn team_settings(&self, team: &TeamId) -> StoreResult<crate::identity::TeamSettings>;
+    /// Replaces the team's settings, audited; `NotFound` for no such team.
+    async fn set_team_settings(
+        &self,
+        team: &TeamId,
+        settings: &crate::identity::TeamSettings,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
 }
 
 /// Users and their roles.

@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         routes::tokens::list, routes::tokens::create, routes::tokens::revoke,
         routes::audit::list, routes::audit::verify,
         routes::teams::list, routes::teams::create, routes::teams::show, routes::teams::members,
-        routes::teams::add_member, routes::teams::remove_member,
+        routes::teams::add_member, routes::teams::remove_member, routes::teams::settings, routes::teams::set_settings,
         routes::users::list, routes::users::create, routes::users::set_roles, routes::users::list_tokens, routes::users::issue_token,
         routes::apps::list, routes::apps::register, routes::apps::show,
         routes::policies::list, routes::policies::push, routes::policies::show, routes::policies::preview,
@@ -46,7 +46,7 @@ use utoipa::{Modify, OpenApi};
         IngestReportView, EventReportView, EventProblemView, DeadLetterView,
         UsageAnswerView, UsageRowView, InstanceGapsView, PeriodMarkRequest, PeriodStatusView, CorrectionView, UsageSettingsView, UsageSettingsRequest,
         PublisherKeyView, RegisterKeyBody, RevokeKeyBody, MarketplaceKeyView, TimestampBody,
-        ScanView, BlockView, VersionScansView, NotificationView, TrustedBuilderView, SupplySettingsView, VexBody, VexView)),
+        ScanView, BlockView, VersionScansView, NotificationView, TrustedBuilderView, SupplySettingsView, VexBody, VexView, TeamSettingsView)),
     modifiers(&BearerAuth, &ProblemResponses),
 )]
 struct ApiDoc;

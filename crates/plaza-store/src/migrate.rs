@@ -78,6 +78,11 @@ const SQLITE: &[Embedded] = &[
         "vex statements",
         include_str!("../migrations/sqlite/0012_vex.sql"),
     ),
+    (
+        13,
+        "team settings",
+        include_str!("../migrations/sqlite/0013_team_settings.sql"),
+    ),
 ];
 
 /// The PostgreSQL migrations, oldest first.
@@ -141,6 +146,11 @@ const POSTGRES: &[Embedded] = &[
         12,
         "vex statements",
         include_str!("../migrations/postgres/0012_vex.sql"),
+    ),
+    (
+        13,
+        "team settings",
+        include_str!("../migrations/postgres/0013_team_settings.sql"),
     ),
 ];
 

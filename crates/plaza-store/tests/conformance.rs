@@ -64,6 +64,7 @@ conformance! {
     teams::a_team_of_an_unknown_org_is_not_found,
     teams::an_unknown_team_slug_is_not_found,
     teams::members_are_added_listed_and_removed,
+    teams::team_settings_default_and_are_replaced_audited,
     teams::membership_rules_are_enforced,
     users::users_are_created_found_and_listed_by_handle,
     users::an_unknown_user_is_not_found,

@@ -12,6 +12,7 @@ mod installs;
 mod policy;
 mod publisher_keys;
 mod supply;
+mod team_settings;
 mod tokens;
 mod usage;
 mod vex;

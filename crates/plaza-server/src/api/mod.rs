@@ -17,6 +17,32 @@ pub use installs::*;
 pub use supply::*;
 pub use usage::*;
 
+/// A team's settings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TeamSettingsView {
+    /// Whether the team's instances take a newly published version that widens nothing on their
+    /// own (each instance can still opt out with its own `autoUpgrade`); also the default
+    /// `autoUpgrade` of the team's new installs.
+    pub auto_upgrade: bool,
+}
+
+impl From<plaza_core::identity::TeamSettings> for TeamSettingsView {
+    fn from(s: plaza_core::identity::TeamSettings) -> Self {
+        Self {
+            auto_upgrade: s.auto_upgrade,
+        }
+    }
+}
+
+impl From<TeamSettingsView> for plaza_core::identity::TeamSettings {
+    fn from(v: TeamSettingsView) -> Self {
+        Self {
+            auto_upgrade: v.auto_upgrade,
+        }
+    }
+}
+
 /// An organisation.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -76,6 +76,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(Method::POST, "/api/orgs/{org}/teams", ADMIN, post(teams::create)),
         r(Method::GET, "/api/orgs/{org}/teams/{team}", OrgMember, get(teams::show)),
         r(Method::GET, "/api/orgs/{org}/teams/{team}/members", OrgMember, get(teams::members)),
+        r(Method::GET, "/api/orgs/{org}/teams/{team}/settings", OrgMember, get(teams::settings)),
+        r(Method::PUT, "/api/orgs/{org}/teams/{team}/settings", ADMIN, put(teams::set_settings)),
         r(Method::PUT, "/api/orgs/{org}/teams/{team}/members/{user}", ADMIN, put(teams::add_member)),
         r(Method::DELETE, "/api/orgs/{org}/teams/{team}/members/{user}", ADMIN, delete(teams::remove_member)),
         r(Method::GET, "/api/orgs/{org}/users", ADMIN, get(users::list)),

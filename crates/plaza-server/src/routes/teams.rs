@@ -1,6 +1,6 @@
 //! Teams and their members.
 
-use crate::api::{NewTeamRequest, TeamView, UserView};
+use crate::api::{NewTeamRequest, TeamSettingsView, TeamView, UserView};
 use crate::extract::ApiJson;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -80,4 +80,32 @@ pub async fn remove_member(
     let team = s.services.team(&org, &team).await?;
     s.services.remove_team_member(&p, &team, &user).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A team's settings.
+#[utoipa::path(get, path = "/api/orgs/{org}/teams/{team}/settings", tag = "identity", security(("bearer" = [])), params(("org" = String, Path), ("team" = String, Path)), responses((status = 200, body = TeamSettingsView), (status = 404, body = Problem)))]
+pub async fn settings(
+    State(s): State<AppState>,
+    Extension(org): Extension<Org>,
+    Path((_, team)): Path<(String, String)>,
+) -> Result<Json<TeamSettingsView>, ApiError> {
+    let team = s.services.team(&org, &team).await?;
+    Ok(Json(s.services.team_settings(&team).await?.into()))
+}
+
+/// Replaces a team's settings (audited `team.settings.set`).
+#[utoipa::path(put, path = "/api/orgs/{org}/teams/{team}/settings", tag = "identity", security(("bearer" = [])), params(("org" = String, Path), ("team" = String, Path)), request_body = TeamSettingsView, responses((status = 200, body = TeamSettingsView), (status = 404, body = Problem)))]
+pub async fn set_settings(
+    State(s): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Extension(org): Extension<Org>,
+    Path((_, team)): Path<(String, String)>,
+    ApiJson(body): ApiJson<TeamSettingsView>,
+) -> Result<Json<TeamSettingsView>, ApiError> {
+    let team = s.services.team(&org, &team).await?;
+    let saved = s
+        .services
+        .set_team_settings(&p, &org, &team, body.into())
+        .await?;
+    Ok(Json(saved.into()))
 }

@@ -56,6 +56,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/api/orgs/{org}/teams", Rule::Admin),
     ("GET", "/api/orgs/{org}/teams/{team}", Rule::Member),
     ("GET", "/api/orgs/{org}/teams/{team}/members", Rule::Member),
+    ("GET", "/api/orgs/{org}/teams/{team}/settings", Rule::Member),
+    ("PUT", "/api/orgs/{org}/teams/{team}/settings", Rule::Admin),
     (
         "PUT",
         "/api/orgs/{org}/teams/{team}/members/{user}",
@@ -197,6 +199,9 @@ fn body_for(method: &Method, path: &str, n: usize) -> Option<(&'static str, Vec<
         }
         ("POST", "/api/orgs/{org}/policies") | ("POST", "/api/orgs/{org}/policies/preview") => {
             json(serde_json::json!({"files": [], "settings": {}}))
+        }
+        ("PUT", "/api/orgs/{org}/teams/{team}/settings") => {
+            json(serde_json::json!({"autoUpgrade": true}))
         }
         ("PUT", "/api/orgs/{org}/policy-mode") => json(serde_json::json!({"mode": "enforce"})),
         ("POST", "/api/orgs/{org}/exceptions") => json(serde_json::json!({

@@ -559,3 +559,85 @@ async fn usage_is_checked_against_the_metrics_of_the_version_the_instance_runs()
     let r = post(&app, "/api/usage/events", &app.admin_token, event("b2")).await;
     assert_eq!(r.body["events"][0]["status"], "accepted", "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_team_that_does_not_allow_automatic_upgrades_keeps_its_instances_where_they_are() {
+    let (app, _) = setup().await;
+    let r = app
+        .get(
+            "/api/orgs/acme/teams/lunch/settings",
+            Some(&app.admin_token),
+        )
+        .await;
+    assert_eq!(r.body, json!({"autoUpgrade": true}), "the default");
+    let r = app
+        .send_json(
+            Method::PUT,
+            "/api/orgs/acme/teams/lunch/settings",
+            Some(&app.admin_token),
+            json!({"autoUpgrade": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A new install takes the team's setting as its default; one asking for upgrades keeps
+    // asking, but the team's "no" wins.
+    let r = post(
+        &app,
+        "/api/installs",
+        &app.admin_token,
+        json!({"appId": "com.example.where2eat", "team": "lunch", "instanceId": "inst-default"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["autoUpgrade"], false);
+    let r = post(
+        &app,
+        "/api/installs",
+        &app.admin_token,
+        json!({"appId": "com.example.where2eat", "team": "lunch", "instanceId": "inst-eager", "autoUpgrade": true}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // A narrower version (same permissions, new number) is published: nobody moves.
+    register(
+        &app,
+        &SEED_MANIFEST.replace("version: 1.2.0", "version: 1.2.1"),
+    )
+    .await;
+    for id in ["inst-default", "inst-eager"] {
+        let r = app
+            .get(&format!("/api/installs/{id}"), Some(&app.admin_token))
+            .await;
+        assert_eq!(r.body["version"], "1.2.0", "{id}: {}", r.text);
+        assert_eq!(r.body["pendingUpgrade"], serde_json::Value::Null);
+    }
+    // The team allows it again: the next version reaches the instance that asks for it.
+    let r = app
+        .send_json(
+            Method::PUT,
+            "/api/orgs/acme/teams/lunch/settings",
+            Some(&app.admin_token),
+            json!({"autoUpgrade": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    register(
+        &app,
+        &SEED_MANIFEST.replace("version: 1.2.0", "version: 1.2.2"),
+    )
+    .await;
+    let eager = app
+        .get("/api/installs/inst-eager", Some(&app.admin_token))
+        .await;
+    assert_eq!(eager.body["version"], "1.2.2", "{}", eager.text);
+    let default = app
+        .get("/api/installs/inst-default", Some(&app.admin_token))
+        .await;
+    assert_eq!(
+        default.body["version"], "1.2.0",
+        "its own autoUpgrade is false"
+    );
+    assert!(audit_actions(&app)
+        .await
+        .contains(&"team.settings.set".to_owned()));
+}

@@ -5,7 +5,7 @@ use crate::chain;
 use crate::db::{backend_err, millis, write_err, Cols};
 use crate::store::{finish, SqlStore, Tx};
 use plaza_core::audit::AuditEntry;
-use plaza_core::identity::{Team, User};
+use plaza_core::identity::{Team, TeamSettings, User};
 use plaza_core::ids::{OrgId, TeamId, UserId};
 use plaza_core::ports::{StoreResult, TeamRepo};
 use plaza_core::StoreError;
@@ -219,5 +219,59 @@ impl TeamRepo for SqlStore {
         .iter()
         .map(team_from_row)
         .collect()
+    }
+
+    async fn team_settings(&self, team: &TeamId) -> StoreResult<TeamSettings> {
+        let row = sqlx::query("SELECT auto_upgrade FROM team_settings WHERE team_id = $1")
+            .bind(team.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(match row {
+            Some(row) => {
+                let auto: i64 = Cols::of(&row, "team settings").get("auto_upgrade")?;
+                TeamSettings {
+                    auto_upgrade: auto != 0,
+                }
+            }
+            None => TeamSettings::default(),
+        })
+    }
+
+    async fn set_team_settings(
+        &self,
+        team: &TeamId,
+        settings: &TeamSettings,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let result = async {
+            chain::append(&mut tx, audit).await?;
+            if !exists(
+                &mut tx,
+                "SELECT 1 FROM teams WHERE id = $1",
+                &[team.as_str()],
+            )
+            .await?
+            {
+                return Err(StoreError::NotFound {
+                    entity: "team",
+                    key: team.to_string(),
+                });
+            }
+            sqlx::query(
+                "INSERT INTO team_settings (team_id, auto_upgrade, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (team_id) DO UPDATE SET auto_upgrade = $2, updated_at = $3",
+            )
+            .bind(team.as_str())
+            .bind(i64::from(settings.auto_upgrade))
+            .bind(millis(audit.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(write_err("team settings"))?;
+            Ok(())
+        }
+        .await;
+        finish(tx, result).await
     }
 }

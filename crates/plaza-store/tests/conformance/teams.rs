@@ -131,3 +131,36 @@ pub async fn membership_rules_are_enforced(db: &TestDb) {
         "failed changes leave no audit record"
     );
 }
+
+pub async fn team_settings_default_and_are_replaced_audited(db: &TestDb) {
+    let s = &*db.store;
+    let acme = seed_org(s, "acme").await;
+    let web = seed_team(s, &acme, "web").await;
+    assert_eq!(
+        s.team_settings(&web.id).await.unwrap(),
+        plaza_core::identity::TeamSettings::default()
+    );
+    let off = plaza_core::identity::TeamSettings {
+        auto_upgrade: false,
+    };
+    for settings in [&off, &off] {
+        s.set_team_settings(
+            &web.id,
+            settings,
+            &entry(Some(&acme), "team.settings.set", "web"),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(s.team_settings(&web.id).await.unwrap(), off);
+    let missing = plaza_core::ids::TeamId("team_missing".into());
+    expect_not_found(
+        s.set_team_settings(
+            &missing,
+            &off,
+            &entry(Some(&acme), "team.settings.set", "x"),
+        )
+        .await,
+        "team",
+    );
+}

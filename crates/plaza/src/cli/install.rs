@@ -80,11 +80,15 @@ pub async fn run(a: InstallArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let tags: BTreeMap<String, String> = a.tags.into_iter().collect();
-    let body = json!({
+    let mut body = json!({
         "appId": app, "version": version, "team": a.team, "instanceId": a.instance_id,
         "tags": tags, "billingMode": if a.sandbox { "sandbox" } else { "normal" },
-        "autoUpgrade": !a.no_auto_upgrade, "refuseScopes": a.refuse,
+        "refuseScopes": a.refuse,
     });
+    // Without the flag the team's setting decides (docs/installs.md).
+    if a.no_auto_upgrade {
+        body["autoUpgrade"] = json!(false);
+    }
     let (status, answer) = remote
         .try_call(Method::POST, "/api/installs", Some(&body))
         .await?;

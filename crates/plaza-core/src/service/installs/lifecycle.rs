@@ -152,7 +152,10 @@ impl Services {
             version: version.version.clone(),
             tags: req.tags.clone(),
             billing_mode,
-            auto_upgrade: req.auto_upgrade.unwrap_or(true),
+            auto_upgrade: match req.auto_upgrade {
+                Some(a) => a,
+                None => self.store.team_settings(&team.id).await?.auto_upgrade,
+            },
             status,
             grant,
             previous: None,
@@ -369,7 +372,8 @@ impl Services {
     }
 
     /// After `version` of an app is published: every active instance that takes upgrades
-    /// automatically moves to it when that widens nothing, and otherwise gets it as a pending
+    /// automatically (its own `autoUpgrade`, and its team's setting) moves to it when that
+    /// widens nothing, and otherwise gets it as a pending
     /// upgrade for an admin to consent to. Only newer versions (SemVer) are offered.
     pub async fn offer_published_version(
         &self,
@@ -384,9 +388,27 @@ impl Services {
             ..InstanceFilter::default()
         };
         let mut outcomes = Vec::new();
+        let mut team_allows: std::collections::HashMap<crate::ids::TeamId, bool> =
+            std::collections::HashMap::new();
         for mut instance in self.store.list_instances(&version.org_id, &filter).await? {
             let newer = semver::Version::parse(&instance.version).is_ok_and(|cur| new > cur);
             if !instance.is_active() || !instance.auto_upgrade || !newer {
+                continue;
+            }
+            // The team must allow automatic upgrades too.
+            let allows = match team_allows.get(&instance.team_id) {
+                Some(a) => *a,
+                None => {
+                    let a = self
+                        .store
+                        .team_settings(&instance.team_id)
+                        .await?
+                        .auto_upgrade;
+                    team_allows.insert(instance.team_id.clone(), a);
+                    a
+                }
+            };
+            if !allows {
                 continue;
             }
             let now = self.now();
