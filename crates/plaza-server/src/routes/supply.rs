@@ -82,7 +82,24 @@ pub async fn register(
         public_pem,
         not_before: body.not_before,
         not_after: body.not_after,
-        rotate_grace: body.rotate_grace_days.map(chrono::Duration::days),
+        rotate_grace: match body.rotate_grace_days {
+            None => None,
+            Some(d) if (0..=plaza_core::service::MAX_ROTATION_GRACE_DAYS).contains(&d) => {
+                Some(chrono::Duration::days(d))
+            }
+            Some(d) => {
+                return Err(ApiError::invalid(
+                    "`rotateGraceDays` is out of range",
+                    vec![ProblemItem {
+                        pointer: "/rotateGraceDays".into(),
+                        detail: format!(
+                            "{d}: give 0 to {} days",
+                            plaza_core::service::MAX_ROTATION_GRACE_DAYS
+                        ),
+                    }],
+                ))
+            }
+        },
     };
     let stored = s.services.register_publisher_key(&p, &org, new).await?;
     Ok((StatusCode::CREATED, Json(stored.into())))

@@ -100,6 +100,18 @@ async fn keys_rotate_and_revoke_and_timestamps_keep_earlier_signatures_valid() {
         .await;
     assert_problem(&bad, 422);
     assert_eq!(bad.body["errors"][0]["pointer"], "/publicKey");
+    // A grace period far out of range is a 422, not an overflow (found by schemathesis).
+    let (_, spare) = keypair(Algorithm::Ed25519);
+    let huge = app
+        .send_json(
+            Method::POST,
+            KEYS,
+            Some(&author),
+            json!({"publicKey": spare, "rotateGraceDays": 9_223_372_036_854_775_806_i64}),
+        )
+        .await;
+    assert_problem(&huge, 422);
+    assert_eq!(huge.body["errors"][0]["pointer"], "/rotateGraceDays");
 
     // A signature made now, and a marketplace timestamp of it.
     let artifact = b"\0asm component bytes";
