@@ -31,8 +31,10 @@ struct SchemeRows {
     scheme: Scheme,
     /// Distinct bounds, ascending.
     bounds: Vec<Version>,
-    /// Their [`Version::coarse_key`]s: searched first, contiguous.
+    /// Their [`Version::keyed`] keys: searched first, contiguous.
     keys: Vec<u64>,
+    /// Whether each key is exact.
+    exact: Vec<bool>,
     /// Intervals, sorted by `start`.
     rows: Vec<Row>,
     /// Listed versions as (rank, advisory), sorted.
@@ -69,20 +71,31 @@ fn cmp(a: &Version, b: &Version) -> Ordering {
 /// The rank of `v` among `bounds` (sorted, distinct), whose coarse keys are `keys`: bounds
 /// with a smaller key are smaller, with a greater key greater, so only the run of equal keys
 /// needs comparing versions.
-fn rank(bounds: &[Version], keys: &[u64], v: &Version) -> Option<u32> {
-    let key = v.coarse_key();
+/// A bound with the same exact key as an exact `v` is `v` (found without touching versions).
+fn rank(bounds: &[Version], keys: &[u64], exact: &[bool], v: &Version) -> Option<u32> {
+    let (key, v_exact) = v.keyed();
     let first = keys.partition_point(|k| *k < key);
     let run = keys.get(first..)?.partition_point(|k| *k == key);
     let end = first.checked_add(run)?;
-    let below = first
-        + bounds
-            .get(first..end)?
-            .partition_point(|b| cmp(b, v) == Ordering::Less);
-    // Only a bound of the same key can be equal (no version is touched when there is none).
-    let equal = below < end
-        && bounds
-            .get(below)
-            .is_some_and(|b| cmp(b, v) == Ordering::Equal);
+    let same = v_exact
+        .then(|| exact.get(first..end)?.iter().position(|e| *e))
+        .flatten();
+    let (below, equal) = match same {
+        Some(at) => (first.checked_add(at)?, true),
+        None => {
+            let below = first
+                + bounds
+                    .get(first..end)?
+                    .partition_point(|b| cmp(b, v) == Ordering::Less);
+            // Only a bound of the same key can be equal (no version is touched when there is
+            // none).
+            let equal = below < end
+                && bounds
+                    .get(below)
+                    .is_some_and(|b| cmp(b, v) == Ordering::Equal);
+            (below, equal)
+        }
+    };
     u32::try_from(below)
         .ok()?
         .checked_mul(2)?
@@ -142,11 +155,12 @@ impl CandidateTable {
                 bounds.extend(p.until.map(|(v, _)| v));
                 bounds.extend(p.limit);
             }
-            let mut keyed: Vec<(u64, &Version)> =
-                bounds.into_iter().map(|v| (v.coarse_key(), v)).collect();
-            keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| cmp(a.1, b.1)));
+            let mut keyed: Vec<((u64, bool), &Version)> =
+                bounds.into_iter().map(|v| (v.keyed(), v)).collect();
+            keyed.sort_by(|a, b| a.0 .0.cmp(&b.0 .0).then_with(|| cmp(a.1, b.1)));
             keyed.dedup_by(|a, b| cmp(a.1, b.1) == Ordering::Equal);
-            let keys: Vec<u64> = keyed.iter().map(|(k, _)| *k).collect();
+            let keys: Vec<u64> = keyed.iter().map(|((k, _), _)| *k).collect();
+            let exact: Vec<bool> = keyed.iter().map(|((_, e), _)| *e).collect();
             let bounds: Vec<Version> = keyed.into_iter().map(|(_, v)| v.clone()).collect();
             let mut rows = SchemeRows {
                 scheme,
@@ -159,10 +173,11 @@ impl CandidateTable {
                     .collect(),
                 bounds: Vec::new(),
                 keys: Vec::new(),
+                exact: Vec::new(),
             };
             let ranks: HashMap<&str, Option<u32>> = distinct
                 .iter()
-                .map(|(raw, v)| (*raw, rank(&bounds, &keys, v)))
+                .map(|(raw, v)| (*raw, rank(&bounds, &keys, &exact, v)))
                 .collect();
             for (_, raw, _, slot) in listed.iter().filter(|l| l.0 == scheme) {
                 match ranks.get(raw).copied().flatten() {
@@ -174,13 +189,13 @@ impl CandidateTable {
             for p in pending.iter().filter(|p| p.scheme == scheme) {
                 let start = match p.from {
                     None => Some(0),
-                    Some(v) => rank(&bounds, &keys, v),
+                    Some(v) => rank(&bounds, &keys, &exact, v),
                 };
                 let end = |bound: Option<(&Version, Closing)>| match bound {
                     None => Some(u32::MAX),
-                    Some((v, Closing::Exclusive)) => rank(&bounds, &keys, v),
+                    Some((v, Closing::Exclusive)) => rank(&bounds, &keys, &exact, v),
                     Some((v, Closing::Inclusive)) => {
-                        rank(&bounds, &keys, v).and_then(|r| r.checked_add(1))
+                        rank(&bounds, &keys, &exact, v).and_then(|r| r.checked_add(1))
                     }
                 };
                 let ends = (end(p.until), end(p.limit.map(|l| (l, Closing::Exclusive))));
@@ -206,6 +221,7 @@ impl CandidateTable {
             rows.users.dedup();
             rows.bounds = bounds;
             rows.keys = keys;
+            rows.exact = exact;
             table.schemes.push(rows);
         }
         table.always.sort_unstable();
@@ -242,7 +258,7 @@ impl CandidateTable {
                 }
                 continue;
             };
-            let rank = rank(&rows.bounds, &rows.keys, v)?;
+            let rank = rank(&rows.bounds, &rows.keys, &rows.exact, v)?;
             if rank % 2 == 1 {
                 let first = rows.listed.partition_point(|(r, _)| *r < rank);
                 for (_, slot) in rows

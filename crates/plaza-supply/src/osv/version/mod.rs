@@ -93,6 +93,32 @@ impl Version {
     /// versions 0); a number too large for its field saturates it and zeroes the later fields,
     /// which keeps the order. Maven versions all get 0.
     pub fn coarse_key(&self) -> u64 {
+        self.keyed().0
+    }
+
+    /// [`Version::coarse_key`], and whether the key is exact: two versions with equal exact keys
+    /// are equal (a release of at most three numbers that fit their fields, without PEP 440
+    /// epoch above 6, pre-, post-, dev- or local parts, or SemVer prerelease).
+    pub fn keyed(&self) -> (u64, bool) {
+        let fits = |n: &Num, width: u32| matches!(n, Num::Small(n) if *n < (1u64 << width) - 1);
+        let key = self.raw_coarse_key();
+        let exact = match self {
+            Version::Semver(v) => v.pre.is_empty() && v.core.iter().all(|n| fits(n, 21)),
+            Version::Pep440(pep440::Pep440::Valid(p)) => {
+                fits(&p.epoch, 3)
+                    && p.release.len() <= 3
+                    && p.release.iter().all(|n| fits(n, 20))
+                    && p.pre.is_none()
+                    && p.post.is_none()
+                    && p.dev.is_none()
+                    && p.local.is_empty()
+            }
+            Version::Pep440(pep440::Pep440::Legacy(_)) | Version::Maven(_) => false,
+        };
+        (key, exact)
+    }
+
+    fn raw_coarse_key(&self) -> u64 {
         match self {
             Version::Semver(v) => pack(v.core.iter(), &[21, 21, 21]),
             Version::Pep440(pep440::Pep440::Valid(parts)) => {
@@ -254,6 +280,17 @@ mod tests {
                 }
             }
             assert_eq!(saw_different_keys, scheme != Scheme::Maven, "{scheme:?}");
+            for a in &parsed {
+                for b in &parsed {
+                    let (ka, ea) = a.keyed();
+                    let (kb, eb) = b.keyed();
+                    if ka == kb && ea && eb {
+                        assert_eq!(a.compare(b), Some(std::cmp::Ordering::Equal), "{a:?} {b:?}");
+                    }
+                }
+            }
+            let exact = parsed.iter().filter(|v| v.keyed().1).count();
+            assert!(scheme == Scheme::Maven || (exact > 3 && exact < parsed.len()));
         }
     }
 
