@@ -185,12 +185,28 @@ pub fn match_sbom(sbom: &Sbom, index: &VulnIndex) -> SbomScan {
             });
         }
     }
-    scan.findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.purl.cmp(&b.purl))
-            .then_with(|| a.id.cmp(&b.id))
+    // Sorted through a permutation of small keys: findings are large, moving them is not free.
+    let mut order: Vec<(SeverityLevel, &str, &str, usize)> = scan
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.severity, f.purl.as_str(), f.id.as_str(), i))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.cmp(b.1))
+            .then_with(|| a.2.cmp(b.2))
+            .then(a.3.cmp(&b.3))
     });
+    let order: Vec<usize> = order.into_iter().map(|(.., i)| i).collect();
+    let mut slots: Vec<Option<VulnFinding>> = std::mem::take(&mut scan.findings)
+        .into_iter()
+        .map(Some)
+        .collect();
+    scan.findings = order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect();
     scan.findings
         .dedup_by(|a, b| a.id == b.id && a.purl == b.purl && a.component == b.component);
     scan

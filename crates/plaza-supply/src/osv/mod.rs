@@ -8,9 +8,10 @@
 //! - [`ecosystem`]: OSV ecosystem spellings and package-name normalisation (PEP 503 for PyPI).
 //! - [`purl`]: package URLs → (ecosystem, name, version).
 //! - [`severity`]: CVSS v3.0/v3.1 base scores, levels and fallbacks; [`cvss4`]: CVSS v4.0 scores.
-//! - [`index`]: [`VulnIndex`], the query side.
+//! - [`index`]: [`VulnIndex`], the query side (with per-package candidate tables, `candidates`).
 //! - [`load`]: reading a directory or zip of OSV files and planning an incremental import.
 
+mod candidates;
 pub mod cvss4;
 pub mod ecosystem;
 pub mod error;

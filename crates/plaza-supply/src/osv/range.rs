@@ -12,6 +12,7 @@
 //!   Unknown range types, ecosystems without an ordering and unparseable bounds make the range
 //!   "not evaluated" (it matches nothing) and the reason is reported.
 
+use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -102,6 +103,12 @@ pub(crate) struct CompiledAffected {
     /// The ordering of the entry's ECOSYSTEM ranges (and of its `versions` list).
     scheme: Option<Scheme>,
     versions: Vec<(Box<str>, Option<Version>)>,
+    /// The parsed entries as ([`Version::coarse_key`], index into `versions`), sorted by
+    /// (version, index): a listed version is found by binary search (PyPI advisories list
+    /// hundreds of versions each), comparing the keys first.
+    sorted: Vec<(u64, usize)>,
+    /// Indices into `versions` of the entries that did not parse (matched by their text only).
+    unparsed: Vec<usize>,
     ranges: Vec<CompiledRange>,
 }
 
@@ -251,7 +258,7 @@ impl CompiledAffected {
     /// Compiles one `affected[]` entry of a package in `ecosystem` (as OSV spells it).
     pub fn compile(affected: &Affected, ecosystem: &str) -> CompiledAffected {
         let scheme = Scheme::for_ecosystem(ecosystem);
-        let versions = affected
+        let versions: Vec<(Box<str>, Option<Version>)> = affected
             .versions
             .iter()
             .map(|v| {
@@ -259,6 +266,22 @@ impl CompiledAffected {
                 (Box::<str>::from(v.as_str()), parsed)
             })
             .collect();
+        let (parsed, unparsed): (Vec<usize>, Vec<usize>) =
+            (0..versions.len()).partition(|i| versions.get(*i).is_some_and(|(_, v)| v.is_some()));
+        let parsed_at = |i: usize| versions.get(i).and_then(|(_, v)| v.as_ref());
+        let mut sorted: Vec<(u64, usize)> = parsed
+            .into_iter()
+            .map(|i| (parsed_at(i).map_or(0, Version::coarse_key), i))
+            .collect();
+        // Keys order like the versions, so ordering by key first is ordering by version.
+        sorted.sort_by(|(ka, a), (kb, b)| {
+            ka.cmp(kb)
+                .then_with(|| match (parsed_at(*a), parsed_at(*b)) {
+                    (Some(x), Some(y)) => x.compare(y).unwrap_or(Ordering::Equal),
+                    _ => Ordering::Equal,
+                })
+                .then(a.cmp(b))
+        });
         let ranges = affected
             .ranges
             .iter()
@@ -268,6 +291,8 @@ impl CompiledAffected {
         CompiledAffected {
             scheme,
             versions,
+            sorted,
+            unparsed,
             ranges,
         }
     }
@@ -282,12 +307,34 @@ impl CompiledAffected {
         let version = parsed.raw;
         // IncludedInVersions
         let query_eco = self.scheme.and_then(|s| parsed.get(s).ok());
-        for (raw, v) in &self.versions {
-            let equal = &**raw == version
-                || matches!((v, query_eco), (Some(a), Some(b)) if a.compare(b) == Some(Ordering::Equal));
-            if equal {
-                return Some(Hit::Listed { listed: raw });
-            }
+        // The first listed entry equal to the query, as written or as a version: a parsed entry
+        // equal as written is equal as a version too (the query is parsed the same way), so the
+        // text only needs checking for the entries that did not parse.
+        let by_text = self.unparsed.iter().copied().find(|i| {
+            self.versions
+                .get(*i)
+                .is_some_and(|(raw, _)| &**raw == version)
+        });
+        let by_version = query_eco.and_then(|q| {
+            let key = q.coarse_key();
+            let parsed_at = |i: usize| self.versions.get(i).and_then(|(_, v)| v.as_ref());
+            let below = |(k, i): &(u64, usize)| {
+                *k < key
+                    || (*k == key
+                        && parsed_at(*i).and_then(|v| v.compare(q)) == Some(Ordering::Less))
+            };
+            let first = self.sorted.partition_point(below);
+            self.sorted
+                .get(first)
+                .map(|(_, i)| *i)
+                .filter(|i| parsed_at(*i).and_then(|v| v.compare(q)) == Some(Ordering::Equal))
+        });
+        let listed = match (by_text, by_version) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some((raw, _)) = listed.and_then(|i| self.versions.get(i)) {
+            return Some(Hit::Listed { listed: raw });
         }
         // IncludedInRanges
         for range in &self.ranges {
@@ -372,12 +419,135 @@ impl CompiledAffected {
     }
 }
 
+/// Where an `affected[]` entry can hit, for the per-package candidate table
+/// ([`super::candidates`]): a superset of the versions [`CompiledAffected::evaluate`] reports as
+/// affected, and the orderings whose failure to parse the query makes it report a note.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Footprint<'a> {
+    /// Evaluation always has something to say (a range that is not evaluated): always evaluate.
+    Always,
+    /// The entry has an evaluable range or listed versions under `scheme`: a query that is not a
+    /// version of `scheme` must be evaluated (it is reported, or matched by text only).
+    Uses(Scheme),
+    /// A listed version that did not parse: matched by its text only.
+    ListedText(&'a str),
+    /// A listed version: a hit needs `v == at` under `scheme` (or the same text, which parses
+    /// the same).
+    Listed {
+        /// The ordering of the entry.
+        scheme: Scheme,
+        /// The version.
+        at: &'a Version,
+        /// As written (equal texts are equal versions).
+        raw: &'a str,
+    },
+    /// A necessary condition for a hit: `from <= v` (`None`: from the beginning) and `v` below
+    /// `until` and below `limit` (each `None`: unbounded), all under `scheme`.
+    Interval {
+        /// The ordering of the bounds.
+        scheme: Scheme,
+        /// The `introduced` bound, inclusive.
+        from: Option<&'a Version>,
+        /// The first closing event after it, in evaluation order.
+        until: Option<(&'a Version, Closing)>,
+        /// The greatest `limit` (exclusive), when the range has finite limits only.
+        limit: Option<&'a Version>,
+    },
+}
+
+/// How an interval's upper bound closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Closing {
+    /// `fixed`: the bound itself is not affected.
+    Exclusive,
+    /// `last_affected`: the bound itself is affected.
+    Inclusive,
+}
+
+impl CompiledAffected {
+    /// Calls `emit` with the entry's [`Footprint`]s. Derivation of an interval: if the walk ends
+    /// with the interval opened by `introduced` event `i`, then `v >= i` and every later event,
+    /// in particular the first closing one after `i`, did not apply (`v < fixed`,
+    /// `v <= last_affected`); a range with finite limits only applies below the greatest one.
+    pub fn footprint<'a>(&'a self, mut emit: impl FnMut(Footprint<'a>)) {
+        if let Some(scheme) = self.scheme {
+            if !self.versions.is_empty() {
+                emit(Footprint::Uses(scheme));
+            }
+        }
+        for (raw, parsed) in &self.versions {
+            match (self.scheme, parsed) {
+                (Some(scheme), Some(v)) => emit(Footprint::Listed { scheme, at: v, raw }),
+                _ => emit(Footprint::ListedText(raw)),
+            }
+        }
+        for range in &self.ranges {
+            match &range.compiled {
+                Compiled::Git => {}
+                Compiled::Skipped(_) => emit(Footprint::Always),
+                Compiled::Evaluable {
+                    scheme,
+                    events,
+                    limits,
+                    unlimited,
+                } => {
+                    emit(Footprint::Uses(*scheme));
+                    let limit = if *unlimited {
+                        None
+                    } else {
+                        let greatest =
+                            limits
+                                .iter()
+                                .fold(None, |acc: Option<&Version>, l| match acc {
+                                    Some(a) if a.compare(l) != Some(Ordering::Less) => Some(a),
+                                    _ => Some(l),
+                                });
+                        match greatest {
+                            Some(l) => Some(l),
+                            // Limited, but by nothing finite: the range never applies.
+                            None => continue,
+                        }
+                    };
+                    for (i, e) in events.iter().enumerate() {
+                        if e.kind != Kind::Introduced {
+                            continue;
+                        }
+                        let until = events.iter().skip(i + 1).find_map(|c| {
+                            let closing = match c.kind {
+                                Kind::Fixed => Closing::Exclusive,
+                                Kind::LastAffected => Closing::Inclusive,
+                                Kind::Introduced => return None,
+                            };
+                            Some(c.at.as_ref().map(|at| (at, closing)))
+                        });
+                        let until = match until {
+                            // A closing event at "0" cannot be written (only `introduced` may
+                            // be "0"); treat it as unbounded to stay a superset.
+                            Some(Some(b)) => Some(b),
+                            Some(None) | None => None,
+                        };
+                        emit(Footprint::Interval {
+                            scheme: *scheme,
+                            from: e.at.as_ref(),
+                            until,
+                            limit,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The queried version, parsed once under each ordering its ecosystem can need (the ecosystem's
-/// own for ECOSYSTEM ranges and `versions`, SemVer for SEMVER ranges).
+/// own for ECOSYSTEM ranges and `versions`, SemVer for SEMVER ranges), the latter only when a
+/// range asks for it.
 #[derive(Debug)]
 pub(crate) struct ParsedQuery<'a> {
     raw: &'a str,
-    parsed: [(Option<Scheme>, Result<Version, String>); 2],
+    eco: Option<(Scheme, Result<Version, String>)>,
+    /// SemVer's ordering when it is not the ecosystem's, parsed on first use.
+    semver: Option<(Scheme, OnceCell<Result<Version, String>>)>,
 }
 
 impl<'a> ParsedQuery<'a> {
@@ -385,28 +555,26 @@ impl<'a> ParsedQuery<'a> {
     pub fn new(raw: &'a str, ecosystem: &str) -> Self {
         let eco = Scheme::for_ecosystem(ecosystem);
         let sem = Scheme::for_semver_range(ecosystem);
-        let first = match eco {
-            Some(s) => (Some(s), s.parse(raw)),
-            None => (None, Err(String::new())),
-        };
-        let second = if eco == Some(sem) {
-            (None, Err(String::new()))
-        } else {
-            (Some(sem), sem.parse(raw))
-        };
         ParsedQuery {
             raw,
-            parsed: [first, second],
+            eco: eco.map(|s| (s, s.parse(raw))),
+            semver: (eco != Some(sem)).then(|| (sem, OnceCell::new())),
         }
+    }
+
+    /// The version as queried.
+    pub fn raw(&self) -> &'a str {
+        self.raw
     }
 
     /// The version under `scheme`, or why it is not one.
     pub fn get(&self, scheme: Scheme) -> Result<&Version, &str> {
-        match self.parsed.iter().find(|(s, _)| *s == Some(scheme)) {
-            Some((_, Ok(v))) => Ok(v),
-            Some((_, Err(e))) => Err(e),
-            None => Err("not parsed for this ecosystem"),
-        }
+        let parsed = match (&self.eco, &self.semver) {
+            (Some((s, parsed)), _) if *s == scheme => parsed,
+            (_, Some((s, cell))) if *s == scheme => cell.get_or_init(|| s.parse(self.raw)),
+            _ => return Err("not parsed for this ecosystem"),
+        };
+        parsed.as_ref().map_err(String::as_str)
     }
 }
 
