@@ -470,7 +470,7 @@ fn bench_scan(index: &VulnIndex, iterations: usize, profile: bool) -> Result<Sca
     let components_with_findings = scan
         .findings
         .iter()
-        .map(|f| f.component.as_str())
+        .map(|f| &*f.component)
         .collect::<BTreeSet<_>>()
         .len();
     if scan.checked != sbom.components.len() {

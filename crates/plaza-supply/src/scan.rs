@@ -6,37 +6,38 @@ use crate::osv::{parse_purl, SeverityLevel, VulnIndex};
 use crate::sbom::Sbom;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One vulnerability of one component.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VulnFinding {
     /// The advisory id (e.g. `GO-2024-2687`, `PYSEC-2021-66`).
-    pub id: String,
+    pub id: Arc<str>,
     /// Its aliases (CVE, GHSA, …).
-    pub aliases: Vec<String>,
+    pub aliases: Arc<[String]>,
     /// Its summary.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub summary: Option<Arc<str>>,
     /// Severity level.
     pub severity: SeverityLevel,
     /// CVSS base score, when one was computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
-    /// The component's purl as the SBOM wrote it.
-    pub purl: String,
+    /// The component's purl as the SBOM wrote it (shared by the component's findings).
+    pub purl: Arc<str>,
     /// OSV ecosystem.
-    pub ecosystem: String,
+    pub ecosystem: Arc<str>,
     /// Package name as OSV writes it.
-    pub name: String,
+    pub name: Arc<str>,
     /// The component's version.
-    pub version: String,
+    pub version: Arc<str>,
     /// Versions that fix it (above the component's version).
     pub fixed_versions: Vec<String>,
     /// Whether a fixed version exists.
     pub fix_available: bool,
     /// The component's reference in the SBOM (`bom-ref`, `SPDXID`, or a JSON pointer).
-    pub component: String,
+    pub component: Arc<str>,
 }
 
 /// A component that could not be looked up, and why.
@@ -161,21 +162,30 @@ pub fn match_sbom(sbom: &Sbom, index: &VulnIndex) -> SbomScan {
         };
         scan.checked += 1;
         let result = index.query(&package.ecosystem, &package.name, &version);
-        for m in &result.matches {
-            scan.findings.push(VulnFinding {
-                id: m.id.to_owned(),
-                aliases: m.aliases.to_vec(),
-                summary: m.summary.map(str::to_owned),
-                severity: m.severity.level,
-                score: m.severity.score,
-                purl: purl.to_owned(),
-                ecosystem: package.ecosystem.clone(),
-                name: package.name.clone(),
-                version: version.clone(),
-                fixed_versions: m.fixed_versions.iter().map(|v| (*v).to_owned()).collect(),
-                fix_available: m.fix_available,
-                component: c.ref_id.clone(),
-            });
+        if !result.matches.is_empty() {
+            // The component's strings are made once, the advisory's at index time: findings
+            // share them.
+            let shared_purl: Arc<str> = Arc::from(purl);
+            let ecosystem: Arc<str> = Arc::from(package.ecosystem.as_str());
+            let name: Arc<str> = Arc::from(package.name.as_str());
+            let version: Arc<str> = Arc::from(version.as_str());
+            let component: Arc<str> = Arc::from(c.ref_id.as_str());
+            for m in &result.matches {
+                scan.findings.push(VulnFinding {
+                    id: Arc::clone(&m.text.id),
+                    aliases: Arc::clone(&m.text.aliases),
+                    summary: m.text.summary.clone(),
+                    severity: m.severity.level,
+                    score: m.severity.score,
+                    purl: Arc::clone(&shared_purl),
+                    ecosystem: Arc::clone(&ecosystem),
+                    name: Arc::clone(&name),
+                    version: Arc::clone(&version),
+                    fixed_versions: m.fixed_versions.iter().map(|v| (*v).to_owned()).collect(),
+                    fix_available: m.fix_available,
+                    component: Arc::clone(&component),
+                });
+            }
         }
         for u in &result.unevaluated {
             scan.unchecked_ranges.push(UncheckedRange {
@@ -190,7 +200,7 @@ pub fn match_sbom(sbom: &Sbom, index: &VulnIndex) -> SbomScan {
         .findings
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.severity, f.purl.as_str(), f.id.as_str(), i))
+        .map(|(i, f)| (f.severity, &*f.purl, &*f.id, i))
         .collect();
     order.sort_unstable_by(|a, b| {
         b.0.cmp(&a.0)
@@ -256,14 +266,14 @@ mod tests {
         let hits: Vec<(&str, &str)> = scan
             .findings
             .iter()
-            .map(|f| (f.component.as_str(), f.version.as_str()))
+            .map(|f| (&*f.component, &*f.version))
             .collect();
         assert_eq!(hits, [("a", "2.10"), ("c", "2.0")], "2.11.3 is the fix");
         let f = &scan.findings[0];
         assert_eq!(f.severity, SeverityLevel::Critical);
         assert_eq!(f.fixed_versions, ["2.11.3"]);
         assert!(f.fix_available);
-        assert_eq!(f.aliases, ["CVE-2024-0001"]);
+        assert_eq!(&*f.aliases, ["CVE-2024-0001"]);
         assert_eq!(scan.not_checked.len(), 1);
         assert!(scan.not_checked[0].reason.contains("no purl"));
         assert_eq!(scan.counts()["critical"], 2);

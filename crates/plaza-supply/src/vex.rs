@@ -309,7 +309,7 @@ mod tests {
             1,
             "the fixed statement names another version"
         );
-        assert_eq!(scan.findings[0].id, "PYSEC-2019-217");
+        assert_eq!(&*scan.findings[0].id, "PYSEC-2019-217");
         assert_eq!(scan.suppressed.len(), 1);
         assert_eq!(
             scan.suppressed[0].by.author.as_deref(),

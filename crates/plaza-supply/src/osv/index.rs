@@ -20,6 +20,9 @@ use super::severity::{advisory_severity, SeverityInfo};
 /// scan allocates little per match.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Match<'a> {
+    /// The advisory's id, aliases and summary, shareable by findings (not serialised).
+    #[serde(skip)]
+    pub text: &'a AdvisoryText,
     /// The advisory id.
     pub id: &'a str,
     /// Its aliases (CVE, GHSA, …).
@@ -67,6 +70,8 @@ pub struct QueryResult<'a> {
 #[derive(Debug)]
 struct Stored {
     advisory: Advisory,
+    /// The advisory's identifying text, shared by every finding that reports it.
+    text: AdvisoryText,
     severity: SeverityInfo,
     /// Parallel to `advisory.affected`; `None` for entries without a package. The `usize` is the
     /// entry's package in `keys`.
@@ -124,6 +129,18 @@ fn key_of(stored: &Stored, eco: &str, name: &str) -> Option<usize> {
         .keys
         .iter()
         .position(|(e, n)| *e == *eco && *n == *name)
+}
+
+/// An advisory's id, aliases and summary, made once at insert time and shared (cheaply cloned)
+/// by every finding that reports the advisory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdvisoryText {
+    /// The advisory id.
+    pub id: Arc<str>,
+    /// Its aliases.
+    pub aliases: Arc<[String]>,
+    /// Its summary.
+    pub summary: Option<Arc<str>>,
 }
 
 /// An in-memory OSV index.
@@ -234,8 +251,14 @@ impl VulnIndex {
             })
             .collect();
         let severity = advisory_severity(&advisory);
+        let text = AdvisoryText {
+            id: Arc::from(advisory.id.as_str()),
+            aliases: Arc::from(advisory.aliases.as_slice()),
+            summary: advisory.summary.as_deref().map(Arc::from),
+        };
         let stored = Arc::new(Stored {
             advisory,
+            text,
             severity,
             compiled,
             keys,
@@ -354,6 +377,7 @@ fn evaluate_advisory<'a>(
         Some((affected_index, compiled, hit)) => {
             let fixed_versions = compiled.fixes_above(parsed);
             result.matches.push(Match {
+                text: &stored.text,
                 id: &advisory.id,
                 aliases: &advisory.aliases,
                 summary: advisory.summary.as_deref(),

@@ -26,7 +26,7 @@ pub mod version;
 pub use cvss4::cvss4_score;
 pub use ecosystem::{canonical_ecosystem, normalize_name};
 pub use error::OsvError;
-pub use index::{Match, QueryResult, Unevaluated, VulnIndex};
+pub use index::{AdvisoryText, Match, QueryResult, Unevaluated, VulnIndex};
 pub use load::{plan_import, read_dir, read_zip, read_zip_with, ImportPlan, LoadedFile, ZipLimits};
 pub use model::{parse_advisory, Advisory, Affected, Event, Package, Range, RangeType, Severity};
 pub use purl::{parse_purl, PackageRef};

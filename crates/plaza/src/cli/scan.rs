@@ -160,7 +160,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                         format!("upgrade to {}", f.fixed_versions.join(" or "))
                     };
                     SarifItem {
-                        rule_id: f.id.clone(),
+                        rule_id: f.id.to_string(),
                         level: match f.severity {
                             SeverityLevel::Critical | SeverityLevel::High => "error",
                             SeverityLevel::Medium | SeverityLevel::Unknown => "warning",

@@ -634,11 +634,11 @@ fn sbom_components(
         .findings
         .iter()
         .map(|f| VulnerabilityReport {
-            id: f.id.clone(),
-            aliases: f.aliases.clone(),
+            id: f.id.to_string(),
+            aliases: f.aliases.to_vec(),
             severity: level_name(f.severity).to_owned(),
-            package: f.purl.clone(),
-            version: f.version.clone(),
+            package: f.purl.to_string(),
+            version: f.version.to_string(),
             fixed_versions: f.fixed_versions.clone(),
         })
         .collect();
