@@ -20,6 +20,8 @@ pub struct Artifact {
     /// Where a signature or attestation is written by default: next to the artifact, or in the
     /// current folder for a registry reference.
     pub default_output: PathBuf,
+    /// For a registry reference: the repository and the manifest digest.
+    pub in_registry: Option<(String, Digest)>,
 }
 
 /// Resolves `spec`: a path when one exists there, else a registry reference (which needs the
@@ -53,6 +55,7 @@ pub async fn resolve(spec: &str, suffix: &str, remote: &RemoteArgs) -> anyhow::R
             name: format!("{repo}@{}", fetched.digest),
             bytes: fetched.bytes,
             default_output: PathBuf::from(file),
+            in_registry: Some((repo.to_owned(), fetched.digest)),
         });
     }
     bail!(
@@ -73,6 +76,7 @@ fn from_file(path: &Path, suffix: &str) -> anyhow::Result<Artifact> {
         name,
         bytes,
         default_output: PathBuf::from(out),
+        in_registry: None,
     })
 }
 
@@ -117,6 +121,7 @@ fn from_dir(dir: &Path, suffix: &str) -> anyhow::Result<Artifact> {
             name: format!("{}@{digest}", dir.display()),
             bytes,
             default_output: PathBuf::from(out),
+            in_registry: None,
         });
     }
     let mut wasm: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -225,6 +225,20 @@ impl RegistryClient {
         Ok(digest)
     }
 
+    /// A blob's bytes (small blobs only: signatures, payloads), checked against its digest.
+    pub async fn get_blob(&self, repo: &str, digest: &Digest) -> anyhow::Result<Vec<u8>> {
+        let path = format!("/v2/{repo}/blobs/{digest}");
+        let resp = self.send(self.request(Method::GET, &path), &path).await?;
+        if !resp.status().is_success() {
+            return Err(Self::failure(resp, &format!("fetching blob {digest}")).await);
+        }
+        let bytes = resp.bytes().await?.to_vec();
+        if Digest::of(digest.algorithm(), &bytes) != *digest {
+            anyhow::bail!("blob {digest} from the registry does not match its digest");
+        }
+        Ok(bytes)
+    }
+
     /// Fetches a manifest by tag or digest. Fetched by digest, the bytes must hash to it; by
     /// tag, they must hash to the `Docker-Content-Digest` the registry reports, if any.
     pub async fn get_manifest(

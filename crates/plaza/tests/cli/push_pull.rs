@@ -277,6 +277,73 @@ fn the_registry_keeps_blobs_in_an_s3_bucket_when_configured() {
     );
 }
 
+/// Signs `image` the way `cosign sign --key` does (a simple-signing payload, ECDSA P-256 over
+/// SHA-256, DER, base64 in the layer annotation) and pushes the signature manifest under
+/// cosign's tag; writes the public key to `dir/cosign.pub`.
+fn push_cosign_signature(base: &str, repo: &str, image: &str, dir: &Path) {
+    use plaza_supply::sign::keys::{generate, Algorithm, PrivateKey};
+    use sha2::Digest as _;
+    let pair = generate(Algorithm::EcdsaP256, None).unwrap();
+    std::fs::write(dir.join("cosign.pub"), &pair.public_pem).unwrap();
+    let key = PrivateKey::from_pem(&pair.private_pem, None).unwrap();
+    let host = base.trim_start_matches("http://");
+    let payload = serde_json::json!({
+        "critical": {
+            "identity": {"docker-reference": format!("{host}/{repo}")},
+            "image": {"docker-manifest-digest": image},
+            "type": "cosign container image signature",
+        },
+        "optional": null,
+    })
+    .to_string()
+    .into_bytes();
+    let signature = plaza_supply::sign::dsse::encode_base64(&key.sign(&payload));
+    let digest = |b: &[u8]| format!("sha256:{}", hex::encode(sha2::Sha256::digest(b)));
+    let config = b"{}".to_vec();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(&config), "size": config.len()},
+        "layers": [{
+            "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+            "digest": digest(&payload), "size": payload.len(),
+            "annotations": {"dev.cosignproject.cosign/signature": signature},
+        }],
+    })
+    .to_string()
+    .into_bytes();
+    let tag = format!("{}.sig", image.replace(':', "-"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        for blob in [&config, &payload] {
+            let r = client
+                .post(format!(
+                    "{base}/v2/{repo}/blobs/uploads/?digest={}",
+                    digest(blob)
+                ))
+                .basic_auth("plaza", Some(DEMO_TOKEN))
+                .body(blob.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+        }
+        let r = client
+            .put(format!("{base}/v2/{repo}/manifests/{tag}"))
+            .basic_auth("plaza", Some(DEMO_TOKEN))
+            .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+            .body(manifest)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    });
+}
+
 /// The marketplace's VSA referrer of `image` in `repo`, through the OCI referrers API.
 fn fetch_vsa(base: &str, repo: &str, image: &str) -> Vec<u8> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -473,6 +540,73 @@ fn a_signed_app_passes_the_supply_gate_in_enforce_mode_and_a_key_revocation_bloc
     )
     .unwrap();
     assert_eq!(verified.slsa_build_level, 1);
+    // An image is also signed and verified by reference: its manifest digest is the subject.
+    run(&[
+        "sign",
+        "--artifact",
+        "demo/com.example.signed:1.2.0",
+        "--key",
+        "publisher.key",
+        "-o",
+        "image.dsse.json",
+    ]);
+    let by_ref = run(&[
+        "verify",
+        "--artifact",
+        "demo/com.example.signed:1.2.0",
+        "--key",
+        "publisher.pub",
+        "--signature",
+        "image.dsse.json",
+    ]);
+    assert!(
+        text(&by_ref.stdout).contains(&format!("demo/com.example.signed@{image}")),
+        "{}",
+        text(&by_ref.stdout)
+    );
+    // A cosign image signature (simple signing payload, ECDSA P-256, under cosign's
+    // `sha256-<hex>.sig` tag) verifies from the registry with the cosign public key.
+    let without = cli(
+        &[
+            "verify",
+            "--artifact",
+            "demo/com.example.signed:1.2.0",
+            "--key",
+            "publisher.pub",
+        ],
+        dir.path(),
+        &base,
+    );
+    assert_eq!(without.status.code(), Some(1), "no cosign signature yet");
+    push_cosign_signature(&base, "demo/com.example.signed", &image, dir.path());
+    let cosigned = run(&[
+        "verify",
+        "--artifact",
+        "demo/com.example.signed:1.2.0",
+        "--key",
+        "cosign.pub",
+    ]);
+    assert!(
+        text(&cosigned.stdout).contains("has a cosign signature"),
+        "{}",
+        text(&cosigned.stdout)
+    );
+    let wrong = cli(
+        &[
+            "verify",
+            "--artifact",
+            "demo/com.example.signed:1.2.0",
+            "--key",
+            "publisher.pub",
+        ],
+        dir.path(),
+        &base,
+    );
+    assert_eq!(
+        wrong.status.code(),
+        Some(1),
+        "another key does not verify it"
+    );
 
     let path = "/api/orgs/demo/apps/com.example.signed/versions/1.2.0/scans";
     let (status, scans) = api(reqwest::Method::GET, &base, path, None);

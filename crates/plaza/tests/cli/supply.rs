@@ -439,3 +439,58 @@ fn scan_reports_a_bad_sbom_with_its_pointer_and_finds_secrets_in_the_artifact() 
         "{finding}"
     );
 }
+
+#[test]
+fn verify_reads_cosigns_key_pair_formats() {
+    // Vectors in cosign's documented formats (crates/plaza-supply/tests/fixtures/cosign/README.md).
+    let fixtures = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../plaza-supply/tests/fixtures/cosign"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    for f in [
+        "blob",
+        "blob.sig",
+        "blob.bundle.legacy.json",
+        "blob.sigstore.json",
+        "blob.att.json",
+        "cosign.pub",
+        "other.pub",
+    ] {
+        std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+    }
+    let verify = |sig: &str, key: &str| {
+        run(
+            &[
+                "verify",
+                "--artifact",
+                "blob",
+                "--key",
+                key,
+                "--signature",
+                sig,
+            ],
+            dir.path(),
+        )
+    };
+    for (sig, says) in [
+        ("blob.sig", "a cosign blob signature"),
+        ("blob.bundle.legacy.json", "a cosign bundle"),
+        ("blob.sigstore.json", "a cosign bundle"),
+        // An attest-blob envelope is a DSSE envelope over an in-toto (v0.1) statement: it
+        // verifies as one.
+        ("blob.att.json", "verified: blob is"),
+    ] {
+        let ok = verify(sig, "cosign.pub");
+        assert_eq!(ok.status.code(), Some(0), "{sig}: {}", text(&ok.stderr));
+        assert!(
+            text(&ok.stdout).contains(says),
+            "{sig}: {}",
+            text(&ok.stdout)
+        );
+        let wrong = verify(sig, "other.pub");
+        assert_eq!(wrong.status.code(), Some(1), "{sig} with another key");
+    }
+    std::fs::write(dir.path().join("blob"), b"tampered").unwrap();
+    assert_eq!(verify("blob.sig", "cosign.pub").status.code(), Some(1));
+}
