@@ -85,7 +85,8 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     ))
                 }
                 None => {
-                    let plaza = verify_artifact(&envelope, &artifact.bytes, &[key.clone()]);
+                    let plaza =
+                        verify_artifact(&envelope, &artifact.bytes, std::slice::from_ref(&key));
                     if plaza.is_err() {
                         // A `cosign attest-blob` envelope (in-toto v0.1, any predicate type).
                         if let Ok(st) = plaza_supply::sign::cosign::verify_attestation(
