@@ -316,15 +316,10 @@ impl SigningKey {
     pub fn attestation_private_key(
         &self,
     ) -> Result<plaza_supply::sign::keys::PrivateKey, CapabilityError> {
-        let body = self
-            .private_pkcs8
-            .as_bytes()
-            .chunks(64)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let pem = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n");
-        plaza_supply::sign::keys::PrivateKey::from_pem(&pem, None)
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(&self.private_pkcs8)
+            .map_err(|e| CapabilityError::Key(e.to_string()))?;
+        plaza_supply::sign::keys::PrivateKey::from_pkcs8_der(&der)
             .map_err(|e| CapabilityError::Key(e.to_string()))
     }
 }

@@ -32,15 +32,12 @@ const ED25519_PKCS8_PREFIX: [u8; 16] = [
 /// A demo publisher's key: Ed25519 from a public seed, the SHA-256 of its name (a key belongs to
 /// one publisher).
 fn demo_key(publisher: &str) -> anyhow::Result<PrivateKey> {
-    use base64::Engine;
     use sha2::Digest as _;
     let mut der = ED25519_PKCS8_PREFIX.to_vec();
     der.extend_from_slice(&sha2::Sha256::digest(format!(
         "plaza demo publisher key: {publisher}"
     )));
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let pem = format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n");
-    Ok(PrivateKey::from_pem(&pem, None)?)
+    Ok(PrivateKey::from_pkcs8_der(&der)?)
 }
 
 /// Signs `component`, attests its build, attaches signature, provenance and `sbom` to the image

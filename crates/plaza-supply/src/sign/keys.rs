@@ -243,7 +243,8 @@ impl PrivateKey {
         }
     }
 
-    fn from_pkcs8_der(der: &[u8]) -> Result<Self, SignError> {
+    /// A private key from unencrypted PKCS#8 DER (Ed25519 or ECDSA P-256).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, SignError> {
         let info = pkcs8::PrivateKeyInfo::from_der(der).map_err(|e| damaged(PRIVATE, e))?;
         let oid = info.algorithm.oid;
         if oid == ED25519_OID {
