@@ -1,8 +1,7 @@
 //! `plaza keys register|list|revoke`: publishers' public keys registered with the marketplace,
 //! which `plaza verify --publisher` and the submission gate trust.
 
-use super::remote::RemoteArgs;
-use super::verify::utf8_percent_encode;
+use super::remote::{path_segment, RemoteArgs};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -82,7 +81,7 @@ pub async fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
             let path = format!(
                 "/api/orgs/{}/publishers/{}/keys",
                 remote.org,
-                utf8_percent_encode(&a.publisher)
+                path_segment(&a.publisher)
             );
             let key = remote
                 .call(reqwest::Method::POST, &path, Some(&body))
@@ -100,7 +99,7 @@ pub async fn run(command: KeysCommand) -> anyhow::Result<ExitCode> {
                 Some(p) => format!(
                     "/api/orgs/{}/publishers/{}/keys",
                     remote.org,
-                    utf8_percent_encode(p)
+                    path_segment(p)
                 ),
                 None => format!("/api/orgs/{}/publisher-keys", remote.org),
             };

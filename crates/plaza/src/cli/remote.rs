@@ -222,3 +222,16 @@ pub fn problem_text(url: &str, status: reqwest::StatusCode, body: &serde_json::V
     }
     msg
 }
+
+/// Percent-encodes a path segment (publisher names hold `:` and may hold `/`).
+pub fn path_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -8,7 +8,7 @@
 
 use super::artifact_source;
 use super::key_material::public_key;
-use super::remote::RemoteArgs;
+use super::remote::{path_segment, RemoteArgs};
 use super::sign::SIGNATURE_SUFFIX;
 use super::EXIT_INVALID;
 use anyhow::Context;
@@ -315,7 +315,7 @@ async fn registered_keys(
     let path = format!(
         "/api/orgs/{}/publishers/{}/keys",
         server.org,
-        utf8_percent_encode(publisher)
+        path_segment(publisher)
     );
     let listed = server.call(reqwest::Method::GET, &path, None).await?;
     let mut keys = Vec::new();
@@ -357,17 +357,4 @@ async fn registered_keys(
         .filter_map(|pem| PublicKey::from_pem(pem).ok())
         .collect();
     Ok((keys, marketplace))
-}
-
-/// Percent-encodes a path segment (publisher names hold `:` and may hold `/`).
-pub fn utf8_percent_encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
