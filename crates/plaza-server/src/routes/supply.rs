@@ -255,20 +255,7 @@ pub async fn notifications(
             plaza_core::service::MAX_NOTIFICATIONS
         )));
     }
-    let org = s.services.org(p.org_id()).await?;
-    let mut all = s
-        .services
-        .user_notifications(&org, &p.user.id, limit)
-        .await?;
-    for team in &p.teams {
-        all.extend(s.services.team_notifications(&org, team, limit).await?);
-    }
-    all.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| b.id.cmp(&a.id))
-    });
-    all.truncate(limit as usize);
+    let all = s.services.notifications_of(&p, limit).await?;
     Ok(Json(all.into_iter().map(Into::into).collect()))
 }
 

@@ -12,7 +12,9 @@ use plaza_core::identity::{Org, Role, User};
 use plaza_core::ids::TokenId;
 use plaza_core::service::{NewPublisherKey, Services, SUPPLY_JOB_LEASE};
 use plaza_core::supply::KeyAlgorithm;
-use plaza_core::supply_gate::{JobKind, JobState, ScanCause, SignatureStatus, SubmissionMaterials};
+use plaza_core::supply_gate::{
+    JobKind, JobState, Recipient, ScanCause, SignatureStatus, SubmissionMaterials,
+};
 use plaza_core::ManualClock;
 use plaza_supply::osv::{parse_advisory, LoadedFile};
 use plaza_supply::sign::artifact::sign_artifact;
@@ -354,21 +356,21 @@ pub async fn gate_import_revocation_and_rescan_end_to_end(db: &TestDb) {
         .unwrap()
         .is_none());
     let to_pat = services
-        .user_notifications(&org, &pat.id, 10)
+        .notifications(&org, &Recipient::User(pat.id.clone()), 10)
         .await
         .unwrap();
     assert_eq!(to_pat.len(), 1);
     assert!(to_pat[0].subject.contains("com.acme.a"));
     assert_eq!(
         services
-            .team_notifications(&org, &red.id, 10)
+            .notifications(&org, &Recipient::Team(red.id.clone()), 10)
             .await
             .unwrap()
             .len(),
         1
     );
     assert!(services
-        .team_notifications(&org, &blue.id, 10)
+        .notifications(&org, &Recipient::Team(blue.id.clone()), 10)
         .await
         .unwrap()
         .is_empty());
@@ -417,7 +419,7 @@ pub async fn gate_import_revocation_and_rescan_end_to_end(db: &TestDb) {
         .contains("signature"));
     assert_eq!(
         services
-            .team_notifications(&org, &blue.id, 10)
+            .notifications(&org, &Recipient::Team(blue.id.clone()), 10)
             .await
             .unwrap()
             .len(),
@@ -425,7 +427,7 @@ pub async fn gate_import_revocation_and_rescan_end_to_end(db: &TestDb) {
     );
     assert_eq!(
         services
-            .user_notifications(&org, &pat.id, 10)
+            .notifications(&org, &Recipient::User(pat.id.clone()), 10)
             .await
             .unwrap()
             .len(),
@@ -701,7 +703,7 @@ pub async fn provenance_levels_timestamps_and_failing_jobs(db: &TestDb) {
     assert_eq!(p[1].report["signature"]["status"], "verified");
     assert_eq!(
         services
-            .user_notifications(&org, &pat.id, 10)
+            .notifications(&org, &Recipient::User(pat.id.clone()), 10)
             .await
             .unwrap()
             .len(),

@@ -674,6 +674,17 @@ fn a_signed_app_passes_the_supply_gate_in_enforce_mode_and_a_key_revocation_bloc
     );
     assert!(rescan["score"].as_i64().unwrap() < first_score);
     assert!(scans["block"]["reason"].is_string(), "{scans}");
+    // The publisher (who pushed and registered it: the demo admin) is told.
+    let (_, notes) = api(reqwest::Method::GET, &base, "/api/notifications", None);
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["recipientKind"] == "user"
+                && n["body"].to_string().contains("com.example.signed")),
+        "{notes}"
+    );
     let (status, refused) = api(
         reqwest::Method::POST,
         &base,

@@ -20,7 +20,6 @@ use crate::access::Principal;
 use crate::audit::AuditEntry;
 use crate::error::CoreError;
 use crate::identity::Org;
-use crate::ids::{TeamId, UserId};
 use crate::ports::ScanWrite;
 use crate::supply_gate::{
     ComponentRecord, ManifestFacts, Notification, ProvenanceReport, Recipient, SbomReport,
@@ -343,38 +342,43 @@ impl Services {
         Ok(self.store.list_scans(&org.id, app_id, version).await?)
     }
 
-    /// A user's notifications, newest first.
-    pub async fn user_notifications(
+    /// A user's or a team's notifications, newest first.
+    pub async fn notifications(
         &self,
         org: &Org,
-        user: &UserId,
+        recipient: &Recipient,
         limit: u32,
     ) -> Result<Vec<Notification>, CoreError> {
         Ok(self
             .store
-            .list_notifications(
-                &org.id,
-                &Recipient::User(user.clone()),
-                limit.min(MAX_NOTIFICATIONS),
-            )
+            .list_notifications(&org.id, recipient, limit.min(MAX_NOTIFICATIONS))
             .await?)
     }
 
-    /// A team's notifications, newest first.
-    pub async fn team_notifications(
+    /// What `principal` should read: their own notifications and their teams', newest first,
+    /// at most `limit`.
+    pub async fn notifications_of(
         &self,
-        org: &Org,
-        team: &TeamId,
+        principal: &Principal,
         limit: u32,
     ) -> Result<Vec<Notification>, CoreError> {
-        Ok(self
-            .store
-            .list_notifications(
-                &org.id,
-                &Recipient::Team(team.clone()),
-                limit.min(MAX_NOTIFICATIONS),
-            )
-            .await?)
+        let org = self.org(principal.org_id()).await?;
+        let mut all = self
+            .notifications(&org, &Recipient::User(principal.user.id.clone()), limit)
+            .await?;
+        for team in &principal.teams {
+            all.extend(
+                self.notifications(&org, &Recipient::Team(team.clone()), limit)
+                    .await?,
+            );
+        }
+        all.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
+        all.truncate(usize::try_from(limit.min(MAX_NOTIFICATIONS)).unwrap_or(usize::MAX));
+        Ok(all)
     }
 
     /// Whether (and why) a version is blocked for new installs.
