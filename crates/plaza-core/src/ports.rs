@@ -495,7 +495,8 @@ pub trait SupplyRepo: Send + Sync {
         org: &OrgId,
         publisher: Option<&str>,
     ) -> StoreResult<Vec<PublisherKey>>;
-    /// Revokes a key from `at` on, audited; `NotFound` for no such key, `Conflict` when it is
+    /// Revokes a key from `at` on, audited, and enqueues `job` (the re-scan of what the key
+    /// verified) in the same transaction; `NotFound` for no such key, `Conflict` when it is
     /// already revoked. Returns the key as now stored.
     async fn revoke_publisher_key(
         &self,
@@ -504,17 +505,20 @@ pub trait SupplyRepo: Send + Sync {
         at: DateTime<Utc>,
         reason: &str,
         audit: &AuditEntry,
+        job: Option<&crate::supply_gate::SupplyJob>,
     ) -> StoreResult<PublisherKey>;
     /// Every imported advisory's id and file digest, for an incremental import.
     async fn advisory_digests(&self) -> StoreResult<Vec<(String, String)>>;
     /// Applies an import all or nothing: writes `upserts` (replacing the package index of each),
-    /// deletes `removals`, and appends the audit record.
+    /// deletes `removals`, appends the audit record and enqueues `job` (the re-scan), in one
+    /// transaction.
     async fn apply_advisory_import(
         &self,
         upserts: &[StoredAdvisory],
         removals: &[String],
         at: DateTime<Utc>,
         audit: &AuditEntry,
+        job: Option<&crate::supply_gate::SupplyJob>,
     ) -> StoreResult<()>;
     /// Every imported advisory (to build the in-memory matching index).
     async fn list_advisories(&self) -> StoreResult<Vec<StoredAdvisory>>;
@@ -602,25 +606,6 @@ pub trait ScanRepo: Send + Sync {
     ) -> StoreResult<()>;
     /// Enqueues a job (state queued); `Conflict` when its id is taken.
     async fn enqueue_supply_job(&self, job: &SupplyJob) -> StoreResult<()>;
-    /// [`SupplyRepo::apply_advisory_import`] that also enqueues `job`, in the same transaction.
-    async fn apply_advisory_import_with_job(
-        &self,
-        upserts: &[StoredAdvisory],
-        removals: &[String],
-        at: DateTime<Utc>,
-        audit: &AuditEntry,
-        job: Option<&SupplyJob>,
-    ) -> StoreResult<()>;
-    /// [`SupplyRepo::revoke_publisher_key`] that also enqueues `job`, in the same transaction.
-    async fn revoke_publisher_key_with_job(
-        &self,
-        org: &OrgId,
-        key_id: &str,
-        at: DateTime<Utc>,
-        reason: &str,
-        audit: &AuditEntry,
-        job: &SupplyJob,
-    ) -> StoreResult<PublisherKey>;
     /// Claims the oldest job that is queued, or running with its lease expired (`updated_at`
     /// at or before `lease_expired_before`: its worker died), and has been claimed fewer than
     /// `max_attempts` times: marks it running at `now` with one more attempt and returns it.

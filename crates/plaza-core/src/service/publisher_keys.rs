@@ -159,7 +159,7 @@ impl Services {
         };
         Ok(self
             .store
-            .revoke_publisher_key_with_job(&org.id, key_id, now, reason, &audit, &job)
+            .revoke_publisher_key(&org.id, key_id, now, reason, &audit, Some(&job))
             .await?)
     }
 }

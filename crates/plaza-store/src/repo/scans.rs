@@ -7,13 +7,12 @@
 use crate::chain;
 use crate::db::{backend_err, millis, write_err, Cols};
 use crate::repo::require_org;
-use crate::repo::supply::{apply_import_in, revoke_key_in};
 use crate::store::{finish, SqlStore, Tx};
 use chrono::{DateTime, Utc};
 use plaza_core::audit::AuditEntry;
 use plaza_core::ids::{OrgId, TeamId, UserId};
 use plaza_core::ports::{ScanRepo, ScanWrite, StoreResult};
-use plaza_core::supply::{PublisherKey, StoredAdvisory};
+
 use plaza_core::supply_gate::{
     ComponentRecord, JobKind, JobState, Notification, Recipient, ScanCause, ScanRecord, SupplyJob,
     SupplySettings, VersionBlock, VersionRef,
@@ -93,7 +92,7 @@ fn json_text(value: &serde_json::Value) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-async fn insert_job(tx: &mut Tx, job: &SupplyJob) -> StoreResult<()> {
+pub(crate) async fn insert_job(tx: &mut Tx, job: &SupplyJob) -> StoreResult<()> {
     sqlx::query(&format!(
         "INSERT INTO supply_jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
@@ -495,45 +494,6 @@ impl ScanRepo for SqlStore {
     async fn enqueue_supply_job(&self, job: &SupplyJob) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         let result = insert_job(&mut tx, job).await;
-        finish(tx, result).await
-    }
-
-    async fn apply_advisory_import_with_job(
-        &self,
-        upserts: &[StoredAdvisory],
-        removals: &[String],
-        at: DateTime<Utc>,
-        audit: &AuditEntry,
-        job: Option<&SupplyJob>,
-    ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        let result = async {
-            apply_import_in(&mut tx, upserts, removals, at, audit).await?;
-            if let Some(job) = job {
-                insert_job(&mut tx, job).await?;
-            }
-            Ok(())
-        }
-        .await;
-        finish(tx, result).await
-    }
-
-    async fn revoke_publisher_key_with_job(
-        &self,
-        org: &OrgId,
-        key_id: &str,
-        at: DateTime<Utc>,
-        reason: &str,
-        audit: &AuditEntry,
-        job: &SupplyJob,
-    ) -> StoreResult<PublisherKey> {
-        let mut tx = self.write_tx().await?;
-        let result = async {
-            let key = revoke_key_in(&mut tx, org, key_id, at, reason, audit).await?;
-            insert_job(&mut tx, job).await?;
-            Ok(key)
-        }
-        .await;
         finish(tx, result).await
     }
 

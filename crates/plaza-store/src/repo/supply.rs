@@ -4,12 +4,14 @@
 use crate::chain;
 use crate::db::{backend_err, millis, write_err, Cols};
 use crate::repo::require_org;
+use crate::repo::scans::insert_job;
 use crate::store::{finish, SqlStore, Tx};
 use chrono::{DateTime, Utc};
 use plaza_core::audit::AuditEntry;
 use plaza_core::ids::{OrgId, UserId};
 use plaza_core::ports::{StoreResult, SupplyRepo};
 use plaza_core::supply::{KeyAlgorithm, PublisherKey, StoredAdvisory};
+use plaza_core::supply_gate::SupplyJob;
 use plaza_core::StoreError;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -140,9 +142,17 @@ impl SupplyRepo for SqlStore {
         at: DateTime<Utc>,
         reason: &str,
         audit: &AuditEntry,
+        job: Option<&SupplyJob>,
     ) -> StoreResult<PublisherKey> {
         let mut tx = self.write_tx().await?;
-        let result = revoke_key_in(&mut tx, org, key_id, at, reason, audit).await;
+        let result = async {
+            let key = revoke_key_in(&mut tx, org, key_id, at, reason, audit).await?;
+            if let Some(job) = job {
+                insert_job(&mut tx, job).await?;
+            }
+            Ok(key)
+        }
+        .await;
         finish(tx, result).await
     }
 
@@ -165,9 +175,17 @@ impl SupplyRepo for SqlStore {
         removals: &[String],
         at: DateTime<Utc>,
         audit: &AuditEntry,
+        job: Option<&SupplyJob>,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        let result = apply_import_in(&mut tx, upserts, removals, at, audit).await;
+        let result = async {
+            apply_import_in(&mut tx, upserts, removals, at, audit).await?;
+            if let Some(job) = job {
+                insert_job(&mut tx, job).await?;
+            }
+            Ok(())
+        }
+        .await;
         finish(tx, result).await
     }
 
@@ -211,7 +229,7 @@ impl SupplyRepo for SqlStore {
 
 /// Revokes a key inside `tx` (with its audit record): the body of
 /// [`SupplyRepo::revoke_publisher_key`], shared with the revocation that enqueues a re-scan.
-pub(crate) async fn revoke_key_in(
+async fn revoke_key_in(
     tx: &mut Tx,
     org: &OrgId,
     key_id: &str,
@@ -259,7 +277,7 @@ pub(crate) async fn revoke_key_in(
 
 /// Applies an advisory import inside `tx` (with its audit record): the body of
 /// [`SupplyRepo::apply_advisory_import`], shared with the import that enqueues a re-scan.
-pub(crate) async fn apply_import_in(
+async fn apply_import_in(
     tx: &mut Tx,
     upserts: &[StoredAdvisory],
     removals: &[String],

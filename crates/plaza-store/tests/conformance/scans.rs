@@ -640,7 +640,7 @@ pub async fn imports_and_revocations_enqueue_their_job_all_or_nothing(db: &TestD
     let acme = seed_org(s, "acme").await;
     let zoe = seed_user(s, &acme, "zoe", &[Role::Admin]).await;
     // An import with its job: both stored.
-    s.apply_advisory_import_with_job(
+    s.apply_advisory_import(
         &[advisory("A-1", &[("PyPI", "django")])],
         &[],
         at(1),
@@ -654,7 +654,7 @@ pub async fn imports_and_revocations_enqueue_their_job_all_or_nothing(db: &TestD
     // An import whose job clashes: neither the advisories nor the job are stored.
     let before = db.verified_len().await;
     expect_conflict(
-        s.apply_advisory_import_with_job(
+        s.apply_advisory_import(
             &[advisory("A-2", &[("npm", "x")])],
             &["A-1".to_owned()],
             at(2),
@@ -675,7 +675,7 @@ pub async fn imports_and_revocations_enqueue_their_job_all_or_nothing(db: &TestD
         .collect();
     assert_eq!(ids, vec!["A-1".to_owned()]);
     // Without a job, only the import.
-    s.apply_advisory_import_with_job(
+    s.apply_advisory_import(
         &[advisory("A-3", &[])],
         &[],
         at(3),
@@ -709,13 +709,13 @@ pub async fn imports_and_revocations_enqueue_their_job_all_or_nothing(db: &TestD
     .unwrap();
     // A clashing job leaves the key unrevoked.
     expect_conflict(
-        s.revoke_publisher_key_with_job(
+        s.revoke_publisher_key(
             &acme.id,
             "k1",
             at(5),
             "leaked",
             &entry(Some(&acme), "publisher.key.revoke", "k1"),
-            &job("import-1", JobKind::KeyRevoked, 5),
+            Some(&job("import-1", JobKind::KeyRevoked, 5)),
         )
         .await,
         "supply job",
@@ -726,13 +726,13 @@ pub async fn imports_and_revocations_enqueue_their_job_all_or_nothing(db: &TestD
         None
     );
     let revoked = s
-        .revoke_publisher_key_with_job(
+        .revoke_publisher_key(
             &acme.id,
             "k1",
             at(6),
             "leaked",
             &entry(Some(&acme), "publisher.key.revoke", "k1"),
-            &job("revoke-1", JobKind::KeyRevoked, 6),
+            Some(&job("revoke-1", JobKind::KeyRevoked, 6)),
         )
         .await
         .unwrap();
@@ -747,13 +747,13 @@ pub async fn imports_and_revocations_enqueue_their_job_all_or_nothing(db: &TestD
     );
     // Revoking again conflicts and enqueues nothing.
     expect_conflict(
-        s.revoke_publisher_key_with_job(
+        s.revoke_publisher_key(
             &acme.id,
             "k1",
             at(7),
             "again",
             &entry(Some(&acme), "publisher.key.revoke", "k1"),
-            &job("revoke-2", JobKind::KeyRevoked, 7),
+            Some(&job("revoke-2", JobKind::KeyRevoked, 7)),
         )
         .await,
         "publisher key",

@@ -133,6 +133,7 @@ pub async fn publisher_keys_round_trip_rotate_and_revoke(db: &TestDb) {
             at(60_000),
             "leaked in CI logs",
             &entry(Some(&acme), "publisher.key.revoke", "k2"),
+            None,
         )
         .await
         .expect("revoke");
@@ -154,6 +155,7 @@ pub async fn publisher_keys_round_trip_rotate_and_revoke(db: &TestDb) {
             at(70_000),
             "again",
             &entry(Some(&acme), "publisher.key.revoke", "k2"),
+            None,
         )
         .await,
         "publisher key",
@@ -166,6 +168,7 @@ pub async fn publisher_keys_round_trip_rotate_and_revoke(db: &TestDb) {
             at(70_000),
             "x",
             &entry(Some(&acme), "publisher.key.revoke", "nope"),
+            None,
         )
         .await,
         "publisher key",
@@ -220,6 +223,7 @@ pub async fn advisory_imports_replace_and_remove_all_or_nothing(db: &TestDb) {
         &[],
         at(1),
         &entry(None, "vulndb.import", "osv"),
+        None,
     )
     .await
     .expect("first import");
@@ -243,6 +247,7 @@ pub async fn advisory_imports_replace_and_remove_all_or_nothing(db: &TestDb) {
         &["PYSEC-W".to_owned()],
         at(2),
         &entry(None, "vulndb.import", "osv"),
+        None,
     )
     .await
     .expect("second import");
@@ -255,7 +260,8 @@ pub async fn advisory_imports_replace_and_remove_all_or_nothing(db: &TestDb) {
             &[dup.clone(), dup],
             &["GO-1".to_owned()],
             at(3),
-            &entry(None, "vulndb.import", "osv")
+            &entry(None, "vulndb.import", "osv"),
+            None,
         )
         .await
         .is_err());

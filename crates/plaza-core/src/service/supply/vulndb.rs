@@ -109,7 +109,7 @@ impl Services {
             }),
         );
         self.store
-            .apply_advisory_import_with_job(&upserts, &plan.removed, now, &audit, job.as_ref())
+            .apply_advisory_import(&upserts, &plan.removed, now, &audit, job.as_ref())
             .await?;
         if job.is_some() {
             self.forget_vuln_index();
