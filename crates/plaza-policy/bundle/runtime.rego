@@ -31,21 +31,24 @@ deny contains {"rule": "plaza.runtime.allowed", "msg": msg, "details": {"path": 
 #   id: plaza.resources.within-caps
 #   remediation: Lower `resources` in the manifest, or ask an administrator to raise the cap.
 deny contains {"rule": "plaza.resources.within-caps", "msg": msg, "details": {"path": "/resources/memory"}} if {
+	requested := input.resources.memory
 	cap := data.plaza.org.resource_caps.memory
-	lib.memory_bytes(input.resources.memory) > lib.memory_bytes(cap)
-	msg := sprintf("memory limit %s exceeds the cap of %s", [input.resources.memory, cap])
+	units.parse_bytes(requested) > units.parse_bytes(cap)
+	msg := sprintf("memory limit %s exceeds the cap of %s", [requested, cap])
 }
 
 deny contains {"rule": "plaza.resources.within-caps", "msg": msg, "details": {"path": "/resources/cpu"}} if {
+	requested := input.resources.cpu
 	cap := data.plaza.org.resource_caps.cpu
-	lib.cpu_millis(input.resources.cpu) > lib.cpu_millis(cap)
-	msg := sprintf("CPU limit %s exceeds the cap of %s", [input.resources.cpu, cap])
+	units.parse(requested) > units.parse(cap)
+	msg := sprintf("CPU limit %s exceeds the cap of %s", [requested, cap])
 }
 
 deny contains {"rule": "plaza.resources.within-caps", "msg": msg, "details": {"path": "/resources/timeoutMs"}} if {
+	requested := input.resources.timeoutMs
 	cap := data.plaza.org.resource_caps.timeout_ms
-	input.resources.timeoutMs > cap
-	msg := sprintf("wall-time limit %vms exceeds the cap of %vms", [input.resources.timeoutMs, cap])
+	requested > cap
+	msg := sprintf("wall-time limit %vms exceeds the cap of %vms", [requested, cap])
 }
 
 # METADATA
@@ -66,7 +69,7 @@ deny contains {"rule": "plaza.egress.explicit", "msg": msg, "details": {"path": 
 	some i, entry in input.egress
 	host := lib.egress_host(entry)
 	lib.is_ip_literal(host)
-	some cidr in lib.private_ranges
+	some cidr in private_ranges
 	net.cidr_contains(cidr, host)
 	msg := sprintf("egress entry %q is a private or loopback address (%s)", [entry, cidr])
 }
@@ -77,3 +80,17 @@ too_broad(host) if {
 	startswith(host, "*")
 	not contains(trim_prefix(host, "*."), ".")
 }
+
+# Loopback, private, link-local and unique-local ranges (RFC 1918, RFC 6598, RFC 4193, …).
+private_ranges := [
+	"0.0.0.0/8",
+	"10.0.0.0/8",
+	"100.64.0.0/10",
+	"127.0.0.0/8",
+	"169.254.0.0/16",
+	"172.16.0.0/12",
+	"192.168.0.0/16",
+	"::1/128",
+	"fc00::/7",
+	"fe80::/10",
+]

@@ -4,6 +4,10 @@
 //! Rules read their settings from `data.plaza.org`. Before evaluating, Plaza deep-merges the
 //! organisation's `data.plaza.org` over [`defaults`] (objects merge key by key; any other
 //! value, arrays included, replaces the default), so an org sets only what it changes.
+//!
+//! From the merged settings Plaza also computes `data.plaza.derived` ([`derived`]): values
+//! the rules would otherwise rebuild from the settings on every evaluation, made once per
+//! settings document instead.
 
 use serde_json::Value;
 
@@ -75,6 +79,31 @@ pub fn merge(base: &mut Value, over: &Value) {
     }
 }
 
+/// What the bundle's rules read from `data.plaza.derived`, computed from the merged org
+/// settings: `sensitive_scopes` split into `exact` names, `prefixes` (an entry ending in `*`,
+/// the `*` dropped) and `suffixes` (an entry starting with `*`, the `*` dropped); an entry that
+/// is only `*` is both the prefix and the suffix `""`, which match every scope, and one with
+/// `*` only inside is in none of them. Entries that are not strings are ignored. On the VM,
+/// splitting the list with three comprehensions on every evaluation cost about a fifth of an
+/// evaluation of the whole bundle.
+pub fn derived(org: &Value) -> Value {
+    let entries = org
+        .get("sensitive_scopes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let exact: Vec<&str> = entries
+        .iter()
+        .copied()
+        .filter(|e| !e.contains('*'))
+        .collect();
+    let prefixes: Vec<&str> = entries.iter().filter_map(|e| e.strip_suffix('*')).collect();
+    let suffixes: Vec<&str> = entries.iter().filter_map(|e| e.strip_prefix('*')).collect();
+    serde_json::json!({
+        "sensitive_scopes": {"exact": exact, "prefixes": prefixes, "suffixes": suffixes}
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +121,21 @@ mod tests {
         assert_eq!(d["resource_caps"]["memory"], "2Gi");
         assert_eq!(d["resource_caps"]["cpu"], "2000m");
         assert_eq!(d["licenses"], json!(["MIT"]));
+    }
+
+    #[test]
+    fn sensitive_scopes_split_into_exact_prefixes_and_suffixes() {
+        let d = derived(
+            &json!({"sensitive_scopes": ["mail.send", "secrets.*", "*.admin", "*", "a*b", 7]}),
+        );
+        assert_eq!(
+            d["sensitive_scopes"],
+            json!({"exact": ["mail.send"], "prefixes": ["secrets.", ""], "suffixes": [".admin", ""]})
+        );
+        assert_eq!(
+            derived(&json!({}))["sensitive_scopes"],
+            json!({"exact": [], "prefixes": [], "suffixes": []})
+        );
     }
 
     #[test]

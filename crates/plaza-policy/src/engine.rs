@@ -218,9 +218,9 @@ impl PolicySetBuilder {
             files.push(load(&mut engine, path, src, false)?);
         }
         let (rule_sets, tests) = index(&files);
-        add_batch_module(&mut engine, &rule_sets)?;
         // Only the built-in bundle alone runs on the VM (see `PolicySetBuilder::vm`).
         let vm = self.vm && self.builtin && self.files.is_empty();
+        add_batch_module(&mut engine, &rule_sets)?;
         let set = PolicySet {
             inner: Arc::new(Inner {
                 files,
@@ -398,7 +398,8 @@ impl PolicySet {
     }
 
     /// The data document policies see: `data` (an object, or null for none) with
-    /// `data.plaza.org` replaced by the org's settings merged over the bundle defaults.
+    /// `data.plaza.org` replaced by the org's settings merged over the bundle defaults, and
+    /// `data.plaza.derived` by what Plaza computes from them ([`bundle::derived`]).
     pub fn data_document(&self, data: &Value) -> Result<Value, PolicyError> {
         let mut doc = match data {
             Value::Null => Value::Object(Default::default()),
@@ -431,6 +432,7 @@ impl PolicySet {
             .or_insert_with(|| Value::Object(Default::default()));
         match plaza.as_object_mut() {
             Some(p) => {
+                p.insert("derived".to_owned(), bundle::derived(&org));
                 p.insert("org".to_owned(), org);
             }
             None => {
@@ -610,22 +612,15 @@ impl PolicySet {
     /// data document (org settings under `data.plaza.org`; `Value::Null` for none).
     pub fn evaluate(&self, input: &Value, data: &Value) -> Result<Evaluation, PolicyError> {
         let limits = self.inner.limits;
-        crate::limits::check_size(input, limits.max_input_bytes).map_err(|at| {
-            PolicyError::LimitExceeded {
-                what: format!(
-                    "the input document is larger than {} bytes of JSON (measuring stopped at {at})",
-                    limits.max_input_bytes
-                ),
-                limit: limits.max_input_bytes as u64,
-            }
-        })?;
         let doc = self.prepare(data)?;
         let start = Instant::now();
-        // Straight from the borrowed document: `Value::from(input.clone())` would first copy it.
-        let input = <regorus::Value as serde::Deserialize>::deserialize(input).map_err(|e| {
-            PolicyError::InvalidDocument {
-                what: "input",
-                message: e.to_string(),
+        let input = crate::input::convert(input, limits.max_input_bytes).map_err(|too_large| {
+            PolicyError::LimitExceeded {
+                what: format!(
+                    "the input document is larger than {} bytes of JSON (measuring stopped at {})",
+                    limits.max_input_bytes, too_large.at
+                ),
+                limit: limits.max_input_bytes as u64,
             }
         })?;
         let mut findings = Vec::new();

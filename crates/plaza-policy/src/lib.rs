@@ -19,6 +19,7 @@
 //! * [`findings`]: [`Finding`], [`Severity`], [`Evaluation`];
 //! * [`engine`]: [`PolicySet`], loading and evaluation;
 //! * [`limits`]: time and output bounds;
+//! * `input`: the input document converted for regorus and measured in one walk;
 //! * [`bundle`]: the built-in rules and their org settings;
 //! * [`facts`]: [`Facts`], what other gates add to the input;
 //! * [`tests_runner`]: `test_*` rules, like `opa test`.
@@ -28,6 +29,7 @@ pub mod engine;
 pub mod error;
 pub mod facts;
 pub mod findings;
+mod input;
 pub mod limits;
 pub mod metadata;
 pub mod syntax;
