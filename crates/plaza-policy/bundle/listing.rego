@@ -53,6 +53,7 @@ allowed(id) if id in data.plaza.org.licenses
 #   id: plaza.license.allowed
 #   remediation: Release the app under an allowed license, or ask an administrator to add yours to the allow-list.
 deny contains {"rule": "plaza.license.allowed", "msg": msg, "details": {"path": "/license"}} if {
+	is_string(input.license)
 	not contains(input.license, " OR ")
 	some id in license_ids
 	not allowed(id)

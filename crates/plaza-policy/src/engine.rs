@@ -627,7 +627,9 @@ impl PolicySet {
         let mut output_bytes = 0usize;
         let values = self.rule_set_values(data, &doc, &input, start)?;
         for (rs, value) in self.inner.rule_sets.iter().zip(values) {
-            if value == regorus::Value::Undefined {
+            // Undefined, or a partial set rule no body of which held: nothing to report, and
+            // nothing to convert (most rule sets of most evaluations).
+            if value == regorus::Value::Undefined || value.as_set().is_ok_and(|s| s.is_empty()) {
                 continue;
             }
             let json = serde_json::to_value(&value).map_err(|e| PolicyError::Eval {
@@ -656,7 +658,9 @@ impl PolicySet {
         // An org switches a built-in rule off by listing its id in `disabled_rules`; its own
         // rules are its to delete.
         if let Some(off) = doc
-            .pointer("/plaza/org/disabled_rules")
+            .get("plaza")
+            .and_then(|p| p.get("org"))
+            .and_then(|o| o.get("disabled_rules"))
             .and_then(Value::as_array)
         {
             findings.retain(|f| {
