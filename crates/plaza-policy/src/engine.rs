@@ -35,6 +35,7 @@ use crate::findings::{
     describe, messages, Evaluation, Finding, PolicySource, RawMessage, Severity,
 };
 use crate::limits::{install_guards, Limits};
+use crate::memory;
 use crate::metadata::{self, literal_matches, Annotations, FileScan, RuleDecl};
 use crate::syntax::{self, Syntax};
 
@@ -598,9 +599,9 @@ impl PolicySet {
         }
         let (_, mut engine) = self.engine_for(data)?;
         engine.set_input(input.clone());
-        let values = eval_batch(&mut engine, &self.inner.rule_sets, limits.time, start)?;
+        let values = eval_batch(&mut engine, &self.inner.rule_sets, &limits, start)?;
         // Only an engine whose evaluation completed goes back to the pool; one stopped midway
-        // (time limit, error) is dropped.
+        // (time or memory limit, error) is dropped.
         self.release(data, engine);
         Ok(values)
     }
@@ -861,13 +862,13 @@ fn add_batch_module(engine: &mut Engine, rule_sets: &[RuleSet]) -> Result<(), Po
 fn eval_batch(
     engine: &mut Engine,
     rule_sets: &[RuleSet],
-    limit: Duration,
+    limits: &Limits,
     start: Instant,
 ) -> Result<Vec<regorus::Value>, PolicyError> {
     if rule_sets.is_empty() {
         return Ok(Vec::new());
     }
-    let all = eval_rule(engine, BATCH_RULE, limit, start)?;
+    let all = eval_rule(engine, BATCH_RULE, limits, start)?;
     Ok(split_batch(&all, rule_sets.len()))
 }
 
@@ -884,16 +885,19 @@ fn split_batch(all: &regorus::Value, n: usize) -> Vec<regorus::Value> {
         .collect()
 }
 
+/// Evaluates one rule on the interpreter under the time and memory limits.
 pub(crate) fn eval_rule(
     engine: &mut Engine,
     path: &str,
-    limit: Duration,
+    limits: &Limits,
     start: Instant,
 ) -> Result<regorus::Value, PolicyError> {
-    arm_timer(engine, limit, start)?;
-    engine
-        .eval_rule(path.to_owned())
-        .map_err(|e| eval_error(&e, limit, start))
+    arm_timer(engine, limits.time, start)?;
+    let _ceiling = memory::reserve(limits.max_memory_bytes);
+    engine.eval_rule(path.to_owned()).map_err(|e| {
+        memory::interpreter_error(&e, limits.max_memory_bytes)
+            .unwrap_or_else(|| eval_error(&e, limits.time, start))
+    })
 }
 
 /// A regorus evaluation error as a [`PolicyError`]: a timeout, or an error with its position.

@@ -18,7 +18,8 @@
 //! * [`metadata`]: rule locations and `# METADATA` annotations;
 //! * [`findings`]: [`Finding`], [`Severity`], [`Evaluation`];
 //! * [`engine`]: [`PolicySet`], loading and evaluation;
-//! * [`limits`]: time and output bounds;
+//! * [`limits`]: time, memory and output bounds;
+//! * [`memory`]: the interpreter's per-evaluation memory ceiling;
 //! * [`bundle`]: the built-in rules and their org settings;
 //! * [`facts`]: [`Facts`], what other gates add to the input;
 //! * [`tests_runner`]: `test_*` rules, like `opa test`.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod facts;
 pub mod findings;
 pub mod limits;
+pub mod memory;
 pub mod metadata;
 pub mod syntax;
 pub mod tests_runner;
