@@ -16,7 +16,7 @@
 //! is evaluated again on the interpreter.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,7 +26,7 @@ use regorus::rvm::program::Program;
 use regorus::rvm::vm::VmError;
 use regorus::rvm::RegoVM;
 use regorus::utils::limits::ExecutionTimerConfig;
-use regorus::{Engine, LimitError};
+use regorus::{Engine, LimitError, MemoryBudgetConfig};
 use serde_json::Value;
 
 use crate::bundle;
@@ -574,6 +574,10 @@ impl PolicySet {
                 check_interval: TIMER_CHECK_INTERVAL,
             }));
             vm.set_max_instructions(limits.max_instructions);
+            // Live bytes this thread gains during the execution; 0 counts as 1 (see `Limits`).
+            vm.set_memory_budget_config(Some(MemoryBudgetConfig {
+                limit: NonZeroU64::new(limits.max_memory_bytes).unwrap_or(NonZeroU64::MIN),
+            }));
             vm.set_input(input.clone());
             match vm.execute_entry_point_by_name(BATCH_RULE) {
                 Ok(all) => {
@@ -590,6 +594,19 @@ impl PolicySet {
                     return Err(PolicyError::LimitExceeded {
                         what: format!("more than {limit} VM instructions"),
                         limit: limit as u64,
+                    })
+                }
+                Err(VmError::MemoryBudgetExceeded { budget, .. }) => {
+                    return Err(memory::exceeded(budget))
+                }
+                // The process-wide ceiling of an interpreter evaluation in flight on another
+                // thread (see `crate::memory`): the interpreter would stop as well.
+                Err(VmError::MemoryLimitExceeded { usage, limit, .. }) => {
+                    return Err(PolicyError::LimitExceeded {
+                        what: format!(
+                            "the process-wide memory ceiling of the evaluations in flight ({usage} bytes allocated, ceiling {limit})"
+                        ),
+                        limit: limits.max_memory_bytes,
                     })
                 }
                 // Anything else (a builtin error, an unsupported construct): the interpreter
