@@ -23,7 +23,7 @@
 //!   process-wide limit on the bytes the whole process has allocated; [`crate::memory`] sets
 //!   it to the highest "allocated at start + budget" of the interpreter evaluations in
 //!   flight, so concurrent evaluations share it (each keeps at least its own budget; what
-//!   other threads allocate meanwhile counts against it). Either way a runaway stops with a
+//!   other threads allocate meanwhile counts against it, what they free for it). Either way a runaway stops with a
 //!   [`crate::PolicyError::LimitExceeded`] naming the bytes; the check runs at throttled
 //!   points, after an allocation, so the peak is about the budget plus the last value built
 //!   (chained `concat` doubling peaks near twice the budget, measured in `tests/memory.rs`

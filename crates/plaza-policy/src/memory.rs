@@ -6,13 +6,14 @@
 //! builtin calls, value construction) and stops with
 //! [`regorus::LimitError::MemoryLimitExceeded`].
 //!
-//! Each interpreter evaluation in flight holds a [`Reservation`] whose ceiling is the process's
+//! Each interpreter evaluation in flight holds a `Reservation` whose ceiling is the process's
 //! allocated bytes when it started plus its budget ([`crate::Limits::max_memory_bytes`]). The
 //! process-wide limit is the highest ceiling in flight, and no limit when nothing is in flight;
 //! dropping a reservation (the evaluation returned, failed or panicked) recomputes it. So:
 //!
-//! * an evaluation alone may grow the process by its budget (plus whatever other threads
-//!   allocate meanwhile, which counts against it too);
+//! * while one evaluation alone is in flight, the process as a whole may grow by its budget:
+//!   what other threads allocate meanwhile is taken from the evaluation's budget, what they
+//!   free is added to it;
 //! * concurrent evaluations each keep at least their own budget: the limit is the highest
 //!   ceiling, never lower than any one's; an evaluation that started earlier may use more
 //!   than its budget while a later one is in flight;
