@@ -16,7 +16,7 @@
 //! is evaluated again on the interpreter.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,7 +26,7 @@ use regorus::rvm::program::Program;
 use regorus::rvm::vm::VmError;
 use regorus::rvm::RegoVM;
 use regorus::utils::limits::ExecutionTimerConfig;
-use regorus::{Engine, LimitError};
+use regorus::{Engine, LimitError, MemoryBudgetConfig};
 use serde_json::Value;
 
 use crate::bundle;
@@ -35,6 +35,7 @@ use crate::findings::{
     describe, messages, Evaluation, Finding, PolicySource, RawMessage, Severity,
 };
 use crate::limits::{install_guards, Limits};
+use crate::memory;
 use crate::metadata::{self, literal_matches, Annotations, FileScan, RuleDecl};
 use crate::syntax::{self, Syntax};
 
@@ -575,6 +576,10 @@ impl PolicySet {
                 check_interval: TIMER_CHECK_INTERVAL,
             }));
             vm.set_max_instructions(limits.max_instructions);
+            // Live bytes this thread gains during the execution; 0 counts as 1 (see `Limits`).
+            vm.set_memory_budget_config(Some(MemoryBudgetConfig {
+                limit: NonZeroU64::new(limits.max_memory_bytes).unwrap_or(NonZeroU64::MIN),
+            }));
             vm.set_input(input.clone());
             match vm.execute_entry_point_by_name(BATCH_RULE) {
                 Ok(all) => {
@@ -593,6 +598,19 @@ impl PolicySet {
                         limit: limit as u64,
                     })
                 }
+                Err(VmError::MemoryBudgetExceeded { budget, .. }) => {
+                    return Err(memory::exceeded(budget))
+                }
+                // The process-wide ceiling of an interpreter evaluation in flight on another
+                // thread (see `crate::memory`): the interpreter would stop as well.
+                Err(VmError::MemoryLimitExceeded { usage, limit, .. }) => {
+                    return Err(PolicyError::LimitExceeded {
+                        what: format!(
+                            "the process-wide memory ceiling of the evaluations in flight ({usage} bytes allocated, ceiling {limit})"
+                        ),
+                        limit: limits.max_memory_bytes,
+                    })
+                }
                 // Anything else (a builtin error, an unsupported construct): the interpreter
                 // evaluates again and reports it with its positions and wording.
                 Err(_) => {}
@@ -600,9 +618,9 @@ impl PolicySet {
         }
         let (_, mut engine) = self.engine_for(data)?;
         engine.set_input(input.clone());
-        let values = eval_batch(&mut engine, &self.inner.rule_sets, limits.time, start)?;
+        let values = eval_batch(&mut engine, &self.inner.rule_sets, &limits, start)?;
         // Only an engine whose evaluation completed goes back to the pool; one stopped midway
-        // (time limit, error) is dropped.
+        // (time or memory limit, error) is dropped.
         self.release(data, engine);
         Ok(values)
     }
@@ -860,13 +878,13 @@ fn add_batch_module(engine: &mut Engine, rule_sets: &[RuleSet]) -> Result<(), Po
 fn eval_batch(
     engine: &mut Engine,
     rule_sets: &[RuleSet],
-    limit: Duration,
+    limits: &Limits,
     start: Instant,
 ) -> Result<Vec<regorus::Value>, PolicyError> {
     if rule_sets.is_empty() {
         return Ok(Vec::new());
     }
-    let all = eval_rule(engine, BATCH_RULE, limit, start)?;
+    let all = eval_rule(engine, BATCH_RULE, limits, start)?;
     Ok(split_batch(&all, rule_sets.len()))
 }
 
@@ -883,16 +901,19 @@ fn split_batch(all: &regorus::Value, n: usize) -> Vec<regorus::Value> {
         .collect()
 }
 
+/// Evaluates one rule on the interpreter under the time and memory limits.
 pub(crate) fn eval_rule(
     engine: &mut Engine,
     path: &str,
-    limit: Duration,
+    limits: &Limits,
     start: Instant,
 ) -> Result<regorus::Value, PolicyError> {
-    arm_timer(engine, limit, start)?;
-    engine
-        .eval_rule(path.to_owned())
-        .map_err(|e| eval_error(&e, limit, start))
+    arm_timer(engine, limits.time, start)?;
+    let _ceiling = memory::reserve(limits.max_memory_bytes);
+    engine.eval_rule(path.to_owned()).map_err(|e| {
+        memory::interpreter_error(&e, limits.max_memory_bytes)
+            .unwrap_or_else(|| eval_error(&e, limits.time, start))
+    })
 }
 
 /// A regorus evaluation error as a [`PolicyError`]: a timeout, or an error with its position.

@@ -18,7 +18,8 @@
 //! * [`metadata`]: rule locations and `# METADATA` annotations;
 //! * [`findings`]: [`Finding`], [`Severity`], [`Evaluation`];
 //! * [`engine`]: [`PolicySet`], loading and evaluation;
-//! * [`limits`]: time and output bounds;
+//! * [`limits`]: time, memory and output bounds;
+//! * [`memory`]: the interpreter's per-evaluation memory ceiling;
 //! * `input`: the input document converted for regorus and measured in one walk;
 //! * [`bundle`]: the built-in rules and their org settings;
 //! * [`facts`]: [`Facts`], what other gates add to the input;
@@ -31,6 +32,7 @@ pub mod facts;
 pub mod findings;
 mod input;
 pub mod limits;
+pub mod memory;
 pub mod metadata;
 pub mod syntax;
 pub mod tests_runner;

@@ -1,4 +1,5 @@
-//! Bounds on one evaluation, so a runaway policy yields an error instead of a hung request.
+//! Bounds on one evaluation, so a runaway policy yields an error instead of a hung request or
+//! an exhausted server.
 //!
 //! * **Input**: the input document is measured (compact JSON, stopping at the limit) before
 //!   evaluation; over [`Limits::max_input_bytes`] is a [`crate::PolicyError::LimitExceeded`].
@@ -14,12 +15,20 @@
 //!   that refuse more than [`Limits::max_range`] elements.
 //! * **Output**: at most [`Limits::max_findings`] findings and [`Limits::max_output_bytes`] bytes
 //!   of messages and details per evaluation.
-//! * **Memory** is not bounded by a ceiling: regorus can only enforce one with its mimalloc
-//!   allocator installed as the global allocator of the whole `plaza` process, which a library
-//!   cannot do; Plaza does not enable it. Growth element by element is stopped by the time
-//!   limit (measured in `tests/memory.rs`); a builtin that builds a large value from small
-//!   arguments in one call (chained `concat` doubling, say) is not bounded. docs/policy.md
-//!   ("Bounds and errors") states exactly what holds.
+//! * **Memory**: at most [`Limits::max_memory_bytes`] allocated and held at once by one
+//!   evaluation, counted by regorus's mimalloc allocator, which regorus's
+//!   `allocator-memory-limits` feature installs as the global allocator of every binary that
+//!   links this crate. On the VM, regorus's per-execution budget counts the live bytes the
+//!   evaluating thread gained since the execution began. The interpreter has only a
+//!   process-wide limit on the bytes the whole process has allocated; [`crate::memory`] sets
+//!   it to the highest "allocated at start + budget" of the interpreter evaluations in
+//!   flight, so concurrent evaluations share it (each keeps at least its own budget; what
+//!   other threads allocate meanwhile counts against it, what they free for it). Either way a runaway stops with a
+//!   [`crate::PolicyError::LimitExceeded`] naming the bytes; the check runs at throttled
+//!   points, after an allocation, so the peak is about the budget plus the last value built
+//!   (chained `concat` doubling peaks near twice the budget, measured in `tests/memory.rs`
+//!   and `tests/memory_vm.rs`). docs/policy.md ("Bounds and errors") states exactly what
+//!   holds.
 
 use std::time::Duration;
 
@@ -43,6 +52,16 @@ pub struct Limits {
     /// (the built-in bundle needs a few thousand); a backstop under the time limit that does
     /// not depend on the machine's speed.
     pub max_instructions: usize,
+    /// Most bytes of memory one evaluation may allocate and hold at once, beyond what was
+    /// allocated when it started. Default 64 MiB: the built-in bundle needs under 64 KiB for an
+    /// ordinary manifest and 8 to 16 MiB for a manifest of 1 MiB (`max_input_bytes`; measured
+    /// on the VM and the interpreter alike), so real policies have four times what the largest
+    /// accepted input needs, while a server whose evaluations all run away at once (one per
+    /// worker thread) stays within a few hundred MiB. Enforced by regorus's allocator: per
+    /// execution on the VM, through a process-wide ceiling on the interpreter (see
+    /// [`crate::memory`] and this module's doc). A budget of 0 is as good as 1 byte: every
+    /// evaluation fails.
+    pub max_memory_bytes: u64,
 }
 
 impl Default for Limits {
@@ -54,6 +73,7 @@ impl Default for Limits {
             max_output_bytes: 1 << 20,
             max_input_bytes: 1 << 20,
             max_instructions: 100_000_000,
+            max_memory_bytes: 64 << 20,
         }
     }
 }

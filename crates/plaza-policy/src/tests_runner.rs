@@ -52,7 +52,7 @@ impl PolicySet {
     /// Runs every `test_*` rule of every loaded package, in package and name order.
     pub fn run_tests(&self) -> Vec<TestResult> {
         let engine = self.engine_for(&Value::Null).map(|(_, engine)| engine);
-        let limit = self.limits().time;
+        let limits = self.limits();
         self.tests()
             .iter()
             .map(|t| {
@@ -64,7 +64,7 @@ impl PolicySet {
                         match eval_rule(
                             &mut engine,
                             &format!("data.{}.{}", t.package, t.name),
-                            limit,
+                            &limits,
                             start,
                         ) {
                             Ok(regorus::Value::Bool(true)) => TestOutcome::Pass,

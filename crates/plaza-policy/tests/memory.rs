@@ -1,6 +1,8 @@
-//! Memory bounds of one evaluation, measured as the growth of this process's peak resident set
-//! (`VmHWM` in /proc/self/status). A test binary of its own, with one test, so that no other
-//! test allocates in the same process meanwhile.
+//! Memory bounds of one evaluation on the interpreter, measured as the growth of this process's
+//! peak resident set (`VmHWM` in /proc/self/status). A test binary of its own, with one test, so
+//! that no other test allocates in the same process meanwhile (and none sets regorus's
+//! process-wide memory limit, see `plaza_policy::memory`). The VM's budget is in
+//! `memory_vm.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -43,7 +45,49 @@ fn measured<T>(f: impl FnOnce() -> T) -> (T, Duration, u64) {
 
 #[test]
 fn runaway_policies_stay_within_time_and_memory() {
-    // 1. A comprehension over a huge range: refused by the range guard before allocating.
+    // 1. A string doubled 30 times by chained `concat` (1 GiB, and as much again for the
+    //    intermediate strings, if unbounded): a few builtin calls, too few steps for the time
+    //    limit to matter, stopped by the memory limit (default 64 MiB). First, so that no
+    //    earlier phase has raised the peak already.
+    let limit = Limits::default().max_memory_bytes;
+    let doubling = set(&doubling_policy(30), Limits::default());
+    let (out, took, grew) = measured(|| doubling.evaluate(&json!({"double": true}), &Value::Null));
+    let err = out.unwrap_err();
+    assert!(
+        matches!(err, PolicyError::LimitExceeded { limit: l, .. } if l == limit),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("bytes of memory"), "{err}");
+    eprintln!(
+        "concat doubling (interpreter): stopped after {took:?}, peak RSS grew {} MiB: {err}",
+        grew / MIB
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // The last string is built before the limit is checked: its own size, at most twice
+    // the limit, on top of up to the limit.
+    assert!(
+        grew <= 4 * limit,
+        "doubling: peak RSS grew {} MiB with a limit of {} MiB",
+        grew / MIB,
+        limit / MIB
+    );
+    // The limit is lifted once no evaluation is in flight, and the set evaluates normally
+    // again (the engine stopped midway was dropped, not pooled).
+    assert_eq!(regorus::global_memory_limit(), None);
+    let fine = doubling.evaluate(&json!({}), &Value::Null).unwrap();
+    assert!(fine.findings.is_empty(), "{:?}", fine.findings);
+    let short = set(&doubling_policy(10), Limits::default());
+    assert_eq!(
+        short
+            .evaluate(&json!({"double": true}), &Value::Null)
+            .unwrap()
+            .findings
+            .len(),
+        1
+    );
+    assert_eq!(regorus::global_memory_limit(), None);
+
+    // 2. A comprehension over a huge range: refused by the range guard before allocating.
     let range = set(
         "package acme.range\n\nimport rego.v1\n\ndeny contains \"big\" if {\n\tx := [y | some y in numbers.range(1, 100000000)]\n\tcount(x) > 0\n}\n",
         Limits::default(),
@@ -54,8 +98,8 @@ fn runaway_policies_stay_within_time_and_memory() {
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert!(grew < 64 * MIB, "range: peak RSS grew {} MiB", grew / MIB);
 
-    // 2. A cross product of the input with itself (25 million pairs), element by element:
-    //    stopped by the time limit, having built only what fits in that time.
+    // 3. A cross product of the input with itself (25 million pairs), element by element:
+    //    stopped by the time or the memory limit, whichever comes first.
     let cross = set(
         "package acme.cross\n\nimport rego.v1\n\ndeny contains \"big\" if {\n\tpairs := [[a, b] | some a in input.xs; some b in input.xs]\n\tcount(pairs) > 0\n}\n",
         Limits {
@@ -81,7 +125,7 @@ fn runaway_policies_stay_within_time_and_memory() {
     );
     assert!(grew < 512 * MIB, "cross: peak RSS grew {} MiB", grew / MIB);
 
-    // 3. An oversized input is refused before any evaluation, without a copy of it.
+    // 4. An oversized input is refused before any evaluation, without a copy of it.
     let small = set(
         "package acme.small\n\nimport rego.v1\n\ndeny contains \"x\" if input.x\n",
         Limits {
@@ -104,4 +148,17 @@ fn runaway_policies_stay_within_time_and_memory() {
         small.evaluate(&fits, &Value::Null).unwrap().findings.len(),
         1
     );
+}
+
+/// A policy whose `deny` doubles a one-byte string `n` times when `input.double` is true.
+fn doubling_policy(n: usize) -> String {
+    let mut body = String::from("\tinput.double == true\n\ts0 := \"x\"\n");
+    for i in 1..=n {
+        body.push_str(&format!(
+            "\ts{i} := concat(\"\", [s{p}, s{p}])\n",
+            p = i - 1
+        ));
+    }
+    body.push_str(&format!("\tcount(s{n}) > 0\n"));
+    format!("package acme.double\n\nimport rego.v1\n\ndeny contains \"big\" if {{\n{body}}}\n")
 }
