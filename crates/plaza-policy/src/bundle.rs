@@ -138,6 +138,29 @@ mod tests {
         );
     }
 
+    /// The batch rule references the bundle's rule sets directly, which is only sound for
+    /// partial set rules (see `engine::add_batch_module`).
+    #[test]
+    fn every_bundle_rule_set_is_a_partial_set() {
+        for (file, src) in FILES {
+            for (n, line) in src.lines().enumerate() {
+                for name in ["deny", "violation", "warn", "info"] {
+                    let Some(rest) = line.strip_prefix(name) else {
+                        continue;
+                    };
+                    if rest.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                        continue;
+                    }
+                    assert!(
+                        rest.starts_with(" contains "),
+                        "{file}:{}: `{name}` must be a partial set rule (`{name} contains …`)",
+                        n + 1
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_rule_id_appears_in_the_bundle() {
         for id in RULE_IDS {

@@ -45,7 +45,13 @@ fn doubling_rule() -> String {
 fn large_manifest() -> Value {
     let permissions: Vec<Value> = (0..200)
         .map(|i| {
-            let scopes: Vec<String> = (0..20).map(|j| format!("res{i}.scope{j}:read")).collect();
+            // One sensitive scope per permission: 200 findings for the VM to build.
+            let scopes: Vec<String> = (0..20)
+                .map(|j| match j {
+                    0 => format!("secrets.res{i}"),
+                    _ => format!("res{i}.scope{j}:read"),
+                })
+                .collect();
             json!({"name": format!("perm{i}"), "type": "platform", "scopes": scopes})
         })
         .collect();
@@ -101,7 +107,7 @@ fn vm_executions_stop_at_their_memory_budget() {
     let input = large_manifest();
     let small = PolicySet::builder()
         .limits(Limits {
-            max_memory_bytes: 64 << 10,
+            max_memory_bytes: 16 << 10,
             ..Limits::default()
         })
         .build()
@@ -109,11 +115,11 @@ fn vm_executions_stop_at_their_memory_budget() {
     assert!(small.runs_on_vm());
     let err = small.evaluate(&input, &Value::Null).unwrap_err();
     assert!(
-        matches!(err, PolicyError::LimitExceeded { limit: 65536, .. }),
+        matches!(err, PolicyError::LimitExceeded { limit: 16384, .. }),
         "{err:?}"
     );
     assert!(
-        err.to_string().contains("more than 65536 bytes of memory"),
+        err.to_string().contains("more than 16384 bytes of memory"),
         "{err}"
     );
     // The VM's budget is its own: regorus's process-wide limit stays unset.
