@@ -45,6 +45,14 @@ fn measured<T>(f: impl FnOnce() -> T) -> (T, Duration, u64) {
 
 #[test]
 fn runaway_policies_stay_within_time_and_memory() {
+    // 0. The allocator's process-wide counter, which the interpreter's ceiling is set from,
+    //    sees an allocation (here, where no other test runs alongside).
+    let before = regorus_mimalloc::global_allocation_stats_snapshot().allocated;
+    let block = vec![1u8; 32 << 20];
+    let during = regorus_mimalloc::global_allocation_stats_snapshot().allocated;
+    assert!(during >= before + (31 << 20), "{before} -> {during}");
+    drop(block);
+
     // 1. A string doubled 30 times by chained `concat` (1 GiB, and as much again for the
     //    intermediate strings, if unbounded): a few builtin calls, too few steps for the time
     //    limit to matter, stopped by the memory limit (default 64 MiB). First, so that no
