@@ -8,7 +8,7 @@
 //! finding reaches `--fail-on`, or a secret is found; 2 usage or I/O error.
 
 use super::sarif::{self, SarifItem};
-use super::store_args::StoreArgs;
+use super::store_args::{printable_store_url, StoreArgs};
 use super::{EXIT_INVALID, EXIT_USAGE_OR_IO};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -198,7 +198,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The advisories: `--vulndb`, else the local store's (none when there is no store).
+/// The advisories: `--vulndb`, else the local store's. No store (no SQLite file where the
+/// configuration points) means no advisories; a store that exists but cannot be read is an
+/// error, not a silent "no advisories".
 fn load_advisories(args: &ScanArgs) -> anyhow::Result<Advisories> {
     if let Some(path) = &args.vulndb {
         let files = if path.is_dir() {
@@ -213,24 +215,37 @@ fn load_advisories(args: &ScanArgs) -> anyhow::Result<Advisories> {
         });
     }
     let config = args.store.config()?;
+    let no_store = StoreArgs::database_file(&config).is_some_and(|file| !file.exists());
+    if no_store {
+        return Ok(Advisories {
+            index: VulnIndex::new(),
+            source: None,
+        });
+    }
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     else {
         anyhow::bail!("cannot start the async runtime");
     };
-    let stored = runtime.block_on(async {
-        match StoreArgs::open_existing(&config).await {
-            Ok(services) => services.store().list_advisories().await.map(Some),
-            Err(_) => Ok(None),
-        }
-    })?;
-    let Some(stored) = stored.filter(|s| !s.is_empty()) else {
+    let stored = runtime
+        .block_on(async {
+            let services = StoreArgs::open_existing(&config).await?;
+            anyhow::Ok(services.store().list_advisories().await?)
+        })
+        .with_context(|| {
+            format!(
+                "cannot read the advisories of the Plaza store at {}; fix --data/--database, or \
+                 pass --vulndb DIR|ZIP to scan with OSV files instead",
+                printable_store_url(&config)
+            )
+        })?;
+    if stored.is_empty() {
         return Ok(Advisories {
             index: VulnIndex::new(),
             source: None,
         });
-    };
+    }
     let mut advisories = Vec::with_capacity(stored.len());
     for a in stored {
         advisories.push(
@@ -240,7 +255,10 @@ fn load_advisories(args: &ScanArgs) -> anyhow::Result<Advisories> {
     }
     Ok(Advisories {
         index: VulnIndex::from_advisories(advisories),
-        source: Some(format!("the Plaza store at {}", config.store_url())),
+        source: Some(format!(
+            "the Plaza store at {}",
+            printable_store_url(&config)
+        )),
     })
 }
 

@@ -39,11 +39,7 @@ impl StoreArgs {
     /// Opens the store of `config` only if it already exists: for commands that inspect, where a
     /// mistyped `--data` must be an error, not a fresh empty database.
     pub async fn open_existing(config: &PlazaConfig) -> anyhow::Result<Services> {
-        let file = match &config.database_url {
-            None => Some(config.data_dir.join("plaza.db")),
-            Some(url) => sqlite_path(url),
-        };
-        if let Some(path) = file {
+        if let Some(path) = Self::database_file(config) {
             if !path.exists() {
                 anyhow::bail!(
                     "no Plaza database at {}; point --data (or --database) at an existing one",
@@ -52,6 +48,15 @@ impl StoreArgs {
             }
         }
         Self::open(config).await
+    }
+
+    /// The SQLite file of `config`'s store (`plaza.db` in the data directory, or the file of an
+    /// SQLite URL); `None` for a server database such as PostgreSQL.
+    pub fn database_file(config: &PlazaConfig) -> Option<PathBuf> {
+        match &config.database_url {
+            None => Some(config.data_dir.join("plaza.db")),
+            Some(url) => sqlite_path(url),
+        }
     }
 
     /// Opens (creating and migrating as needed) the store of `config`.
@@ -66,6 +71,26 @@ impl StoreArgs {
         }
         let store = plaza_store::connect(&config.store_url()).await?;
         Ok(Services::new(store, Arc::new(SystemClock)))
+    }
+}
+
+/// `config`'s store URL as it may be printed: a password in it replaced by `***`.
+pub fn printable_store_url(config: &PlazaConfig) -> String {
+    without_password(&config.store_url())
+}
+
+/// `url` with the password of its `user:password@` part, if any, replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -116,5 +141,22 @@ mod tests {
         );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn printed_urls_hide_passwords() {
+        assert_eq!(
+            without_password("postgres://plaza:s3cret@db.example:5432/plaza?sslmode=require"),
+            "postgres://plaza:***@db.example:5432/plaza?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://plaza@db/plaza"),
+            "postgres://plaza@db/plaza"
+        );
+        assert_eq!(
+            without_password("sqlite:///srv/plaza.db"),
+            "sqlite:///srv/plaza.db"
+        );
+        assert_eq!(without_password("postgres://h/a@b"), "postgres://h/a@b");
     }
 }

@@ -4,7 +4,7 @@
 //! the versions the changes affect are queued for a re-scan. Nothing is imported when any file
 //! is unreadable (every problem is listed).
 
-use super::store_args::StoreArgs;
+use super::store_args::{printable_store_url, StoreArgs};
 use super::{EXIT_INVALID, EXIT_USAGE_OR_IO};
 use clap::{Args, Subcommand};
 use plaza_supply::osv::{read_dir, read_zip};
@@ -67,7 +67,7 @@ pub async fn run(command: VulndbCommand) -> anyhow::Result<ExitCode> {
             };
             println!(
                 "imported into {}: {} added, {} changed, {} unchanged, {} removed ({:.1}s){rescan}",
-                config.store_url(),
+                printable_store_url(&config),
                 c.added,
                 c.changed,
                 c.unchanged,

@@ -402,6 +402,24 @@ fn scan_fails_on_the_chosen_severity_and_says_when_it_has_no_data() {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(2));
+    // A store that is there but cannot be read is an error, not "no advisories".
+    std::fs::create_dir(dir.path().join("broken-store")).unwrap();
+    std::fs::write(
+        dir.path().join("broken-store/plaza.db"),
+        "this is not an SQLite database",
+    )
+    .unwrap();
+    let out = run(
+        &["scan", "--sbom", "sbom.json", "--data", "broken-store"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot read the advisories of the Plaza store") && err.contains("--vulndb"),
+        "{err}"
+    );
+    assert!(!text(&out.stdout).contains("NOT checked"));
 }
 
 #[test]
