@@ -583,6 +583,9 @@ impl PolicySet {
             vm.set_input(input.clone());
             match vm.execute_entry_point_by_name(BATCH_RULE) {
                 Ok(all) => {
+                    // An idle VM must not keep the last input alive (up to max_input_bytes
+                    // each, times the pool).
+                    vm.set_input(regorus::Value::Undefined);
                     self.release_vm(data, vm);
                     return Ok(split_batch(&all, self.inner.rule_sets.len()));
                 }
@@ -620,7 +623,8 @@ impl PolicySet {
         engine.set_input(input.clone());
         let values = eval_batch(&mut engine, &self.inner.rule_sets, &limits, start)?;
         // Only an engine whose evaluation completed goes back to the pool; one stopped midway
-        // (time or memory limit, error) is dropped.
+        // (time or memory limit, error) is dropped. Nor does an idle engine keep the input.
+        engine.set_input(regorus::Value::Undefined);
         self.release(data, engine);
         Ok(values)
     }

@@ -156,6 +156,38 @@ fn runaway_policies_stay_within_time_and_memory() {
         small.evaluate(&fits, &Value::Null).unwrap().findings.len(),
         1
     );
+
+    // 4. Engines and VMs go back to their pools after an evaluation; they must not keep the
+    //    last input alive (up to the input limit each, times the pool).
+    let permissions: Vec<Value> = (0..150)
+        .map(|i| {
+            let scopes: Vec<String> = (0..20).map(|j| format!("res{i}.scope{j}:read")).collect();
+            json!({"name": format!("perm{i}"), "type": "platform", "scopes": scopes})
+        })
+        .collect();
+    let large = json!({"id": "com.example.big", "runtime": "wasm", "runtimeVersion": "wasip2",
+        "permissions": permissions});
+    let tiny = json!({"id": "com.example.tiny", "runtime": "wasm", "runtimeVersion": "wasip2"});
+    let on_vm = PolicySet::builtin().expect("bundle loads");
+    let on_interpreter = PolicySet::builder()
+        .vm(false)
+        .build()
+        .expect("bundle loads");
+    for (path, policies) in [("VM", on_vm), ("interpreter", on_interpreter)] {
+        // Warm: the pools and the prepared program exist before measuring.
+        policies.evaluate(&tiny, &Value::Null).expect("evaluates");
+        regorus::flush_thread_memory_counters();
+        let before = regorus_mimalloc::global_allocation_stats_snapshot().allocated;
+        policies.evaluate(&large, &Value::Null).expect("evaluates");
+        regorus::flush_thread_memory_counters();
+        let after = regorus_mimalloc::global_allocation_stats_snapshot().allocated;
+        assert!(
+            after < before + (64 << 10),
+            "{path}: {} bytes still allocated after evaluating a {} byte input",
+            after.saturating_sub(before),
+            serde_json::to_vec(&large).unwrap().len()
+        );
+    }
 }
 
 /// A policy whose `deny` doubles a one-byte string `n` times when `input.double` is true.
