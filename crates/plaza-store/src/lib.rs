@@ -33,7 +33,7 @@ pub use error::StoreSetupError;
 pub use migrate::latest_migration_version;
 pub use repo::{MAX_AUDIT_PAGE, MAX_DECISION_PAGE};
 pub use store::{Backend, SqlStore};
-pub use target::sqlite_url_for_data_dir;
+pub use target::{mask_password, sqlite_file, sqlite_url_for_data_dir};
 
 use plaza_core::ports::Store;
 use std::sync::Arc;

@@ -105,6 +105,16 @@ impl Target {
     }
 }
 
+/// The file of an SQLite store URL (`sqlite://PATH` or `sqlite:PATH`, %-escapes decoded,
+/// query ignored); `None` for an in-memory database, a server database or a URL that does not
+/// parse.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    match Target::parse(url).ok()? {
+        Target::Sqlite { path, .. } => path,
+        Target::Postgres { .. } => None,
+    }
+}
+
 /// The SQLite URL of the store in a data directory: `sqlite://<dir>/plaza.db`.
 pub fn sqlite_url_for_data_dir(dir: &Path) -> String {
     format!("sqlite://{}", escape_path(&dir.join("plaza.db")))
@@ -143,8 +153,9 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The URL with any `user:password@` password replaced by `***`.
-fn mask_password(url: &str) -> String {
+/// The URL with any `user:password@` password replaced by `***`: a store URL as it may be
+/// printed or logged.
+pub fn mask_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -205,6 +216,37 @@ mod tests {
             }
         );
         assert_eq!(t.describe(), "in-memory SQLite database");
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_file("sqlite:///srv/my%20data/plaza.db?mode=rwc"),
+            Some(PathBuf::from("/srv/my data/plaza.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:plaza.db"),
+            Some(PathBuf::from("plaza.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn masked_urls_hide_only_the_password() {
+        assert_eq!(
+            mask_password("postgres://plaza:s3cret@db.example:5432/plaza?sslmode=require"),
+            "postgres://plaza:***@db.example:5432/plaza?sslmode=require"
+        );
+        assert_eq!(
+            mask_password("postgres://plaza@db/plaza"),
+            "postgres://plaza@db/plaza"
+        );
+        assert_eq!(
+            mask_password("sqlite:///srv/plaza.db"),
+            "sqlite:///srv/plaza.db"
+        );
+        assert_eq!(mask_password("postgres://h/a@b"), "postgres://h/a@b");
     }
 
     #[test]

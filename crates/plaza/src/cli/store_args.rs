@@ -55,7 +55,7 @@ impl StoreArgs {
     pub fn database_file(config: &PlazaConfig) -> Option<PathBuf> {
         match &config.database_url {
             None => Some(config.data_dir.join("plaza.db")),
-            Some(url) => sqlite_path(url),
+            Some(url) => plaza_store::sqlite_file(url),
         }
     }
 
@@ -76,87 +76,5 @@ impl StoreArgs {
 
 /// `config`'s store URL as it may be printed: a password in it replaced by `***`.
 pub fn printable_store_url(config: &PlazaConfig) -> String {
-    without_password(&config.store_url())
-}
-
-/// `url` with the password of its `user:password@` part, if any, replaced by `***`.
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_owned();
-    };
-    match rest[..at].split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-        None => url.to_owned(),
-    }
-}
-
-/// The file behind an SQLite URL (`sqlite://PATH` or `sqlite:PATH`, query string ignored).
-fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = percent_decode(rest.split('?').next().unwrap_or(rest));
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_urls_name_their_file() {
-        assert_eq!(
-            sqlite_path("sqlite:///srv/my%20data/plaza.db?mode=rwc"),
-            Some(PathBuf::from("/srv/my data/plaza.db"))
-        );
-        assert_eq!(
-            sqlite_path("sqlite:plaza.db"),
-            Some(PathBuf::from("plaza.db"))
-        );
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("postgres://h/db"), None);
-    }
-
-    #[test]
-    fn printed_urls_hide_passwords() {
-        assert_eq!(
-            without_password("postgres://plaza:s3cret@db.example:5432/plaza?sslmode=require"),
-            "postgres://plaza:***@db.example:5432/plaza?sslmode=require"
-        );
-        assert_eq!(
-            without_password("postgres://plaza@db/plaza"),
-            "postgres://plaza@db/plaza"
-        );
-        assert_eq!(
-            without_password("sqlite:///srv/plaza.db"),
-            "sqlite:///srv/plaza.db"
-        );
-        assert_eq!(without_password("postgres://h/a@b"), "postgres://h/a@b");
-    }
+    plaza_store::mask_password(&config.store_url())
 }
