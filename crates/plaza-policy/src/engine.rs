@@ -6,7 +6,8 @@
 //! METADATA. The set is then compiled ("prepared") with the default data document, so that
 //! compile errors (recursion, unsafe variables, conflicting rules) are reported at load time.
 //!
-//! Evaluating: the organisation's data document is merged over the bundle defaults; a prepared
+//! Evaluating: the input is converted for regorus and measured in one walk (module `input`);
+//! the organisation's data document is merged over the bundle defaults; a prepared
 //! engine for that data document comes from a small cache keyed on the caller's `data`
 //! (preparing is the expensive step and org settings rarely change), taken from a pool of idle
 //! engines or cloned; then every `deny`, `violation`, `warn` and `info` rule of every package is
@@ -221,7 +222,11 @@ impl PolicySetBuilder {
         let (rule_sets, tests) = index(&files);
         // Only the built-in bundle alone runs on the VM (see `PolicySetBuilder::vm`).
         let vm = self.vm && self.builtin && self.files.is_empty();
-        add_batch_module(&mut engine, &rule_sets, self.files.is_empty())?;
+        add_batch_module(
+            &mut engine,
+            &rule_sets,
+            self.builtin && self.files.is_empty(),
+        )?;
         let set = PolicySet {
             inner: Arc::new(Inner {
                 files,

@@ -1,8 +1,9 @@
 //! Bounds on one evaluation, so a runaway policy yields an error instead of a hung request or
 //! an exhausted server.
 //!
-//! * **Input**: the input document is measured (compact JSON, stopping at the limit) before
-//!   evaluation; over [`Limits::max_input_bytes`] is a [`crate::PolicyError::LimitExceeded`].
+//! * **Input**: the input document is measured (the length of its compact JSON) while it is
+//!   converted for regorus, and conversion stops as soon as it passes
+//!   [`Limits::max_input_bytes`]: a [`crate::PolicyError::LimitExceeded`] before any policy runs.
 //! * **Time**: regorus's cooperative execution timer ([`regorus::utils::limits::ExecutionTimerConfig`])
 //!   is armed with what is left of [`Limits::time`] for the whole evaluation, on the
 //!   interpreter and on the VM alike; it is read every 64 steps (loop iterations, rules,

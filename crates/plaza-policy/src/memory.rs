@@ -18,7 +18,7 @@
 //!   ceiling, never lower than any one's; an evaluation that started earlier may use more
 //!   than its budget while a later one is in flight;
 //! * while an evaluation is in flight, whatever else in the process regorus checks (another
-//!   thread's VM execution, input conversion, preparing) also fails once the process is over
+//!   thread's VM execution, preparing a settings document) also fails once the process is over
 //!   that ceiling: a runaway evaluation can take a concurrent one down with it.
 //!
 //! The allocator publishes each thread's count in steps of up to 1 MiB, so a ceiling is exact
